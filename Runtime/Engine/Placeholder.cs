@@ -1,0 +1,2 @@
+namespace EMANet.Engine;
+internal static class EngineInfo { }
