@@ -1,0 +1,33 @@
+using EMANet.Runtime.Blocks;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace EMANet.Runtime.Networks;
+
+/// <summary>
+/// What every generated network offers beyond <see cref="nn.Module{Tensor, Tensor}"/>:
+/// the description it was generated from, and the hooks a trainer needs.
+/// </summary>
+public interface ISegmentationNetwork
+{
+    /// <summary>Static facts of the network type: kebab-case name, declared input, costs.</summary>
+    NetworkDescriptor Descriptor { get; }
+
+    /// <summary>Number of output classes of this instance.</summary>
+    int Classes { get; }
+
+    /// <summary>Input shape (channels, height, width) this instance was built for.</summary>
+    TensorShape InputShape { get; }
+
+    /// <summary>Ratio of input to backbone-output spatial size (8, 16 or 32; 1 without a backbone).</summary>
+    int OutputStride { get; }
+
+    /// <summary>Logits at the input's spatial size, B x Classes x H x W.</summary>
+    Tensor forward(Tensor input);
+
+    /// <summary>Main logits and, where the network declares one, the auxiliary head's logits (both at input size).</summary>
+    (Tensor Main, Tensor? Auxiliary) ForwardTraining(Tensor input);
+
+    /// <summary>The EM attention units of the network, in declaration order.</summary>
+    IReadOnlyList<EmaUnit> EmaUnits { get; }
+}
