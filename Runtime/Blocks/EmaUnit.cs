@@ -1,0 +1,146 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace EMANet.Runtime.Blocks;
+
+/// <summary>
+/// The Expectation-Maximization Attention Unit (Li et al., ICCV 2019), as EMANET.md section 2
+/// states it. State-dict keys: conv1.{weight,bias}, conv2.0.weight, conv2.1.* (BN), mu (buffer).
+/// </summary>
+public sealed class EmaUnit : nn.Module<Tensor, Tensor>
+{
+    private const double Epsilon = 1e-6;
+
+    // Field names are the state-dict keys (RegisterComponents).
+    private readonly Conv2d conv1;
+    private readonly Sequential conv2;
+    private Tensor mu;
+
+    // Mean over the batch of the last training forward's final bases, waiting for UpdateBases().
+    private Tensor? _pendingBases;
+
+    public EmaUnit(int channels, int bases = 64, int iterations = 3, double momentum = 0.9, bool renormalize = false, double batchNormMomentum = 0.1)
+        : base(nameof(EmaUnit))
+    {
+        if (channels <= 0) throw new ArgumentOutOfRangeException(nameof(channels), channels, "channels must be positive");
+        if (bases <= 0) throw new ArgumentOutOfRangeException(nameof(bases), bases, "bases must be positive");
+        if (iterations <= 0) throw new ArgumentOutOfRangeException(nameof(iterations), iterations, "iterations must be positive");
+        if (momentum is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "momentum must be in [0, 1]");
+        Channels = channels;
+        Bases = bases;
+        Iterations = iterations;
+        Momentum = momentum;
+        Renormalize = renormalize;
+
+        conv1 = nn.Conv2d(channels, channels, 1, bias: true);
+        conv2 = nn.Sequential(
+            nn.Conv2d(channels, channels, 1, bias: false),
+            nn.BatchNorm2d(channels, momentum: batchNormMomentum));
+        using (no_grad())
+        {
+            var init = normal(0, Math.Sqrt(2.0 / bases), new long[] { 1, channels, bases });
+            mu = L2NormalizeOverChannels(init);
+            init.Dispose();
+        }
+        RegisterComponents();
+        Initialization.InitializeConvAndNorm(this);
+    }
+
+    public int Channels { get; }
+    public int Bases { get; }
+    public int Iterations { get; }
+
+    /// <summary>m in mu &lt;- m * mu + (1 - m) * mean over the batch of the final bases.</summary>
+    public double Momentum { get; }
+
+    /// <summary>Re-normalise mu over C after the momentum update (open-mmlab does; the authors do not).</summary>
+    public bool Renormalize { get; }
+
+    /// <summary>When set, the next forward keeps the responsibilities z (B x N x K) in <see cref="LastResponsibilities"/>.</summary>
+    public bool CaptureResponsibilities { get; set; }
+
+    /// <summary>The responsibilities of the last forward with <see cref="CaptureResponsibilities"/> set (owned by this unit).</summary>
+    public Tensor? LastResponsibilities { get; private set; }
+
+    /// <summary>The bases buffer, 1 x C x K.</summary>
+    public Tensor BasesBuffer => mu;
+
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var identity = input;
+        var x = conv1.forward(input);
+        long b = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3];
+        x = x.view(b, c, h * w);
+        Tensor bases = mu.repeat(b, 1, 1);
+        Tensor z;
+        using (no_grad())
+        {
+            z = Responsibilities(x, bases);
+            for (int t = 0; t < Iterations; t++)
+            {
+                if (t > 0) z = Responsibilities(x, bases);
+                var normalized = z / (Epsilon + z.sum(1, keepdim: true));
+                bases = L2NormalizeOverChannels(x.bmm(normalized));
+            }
+        }
+        // Reconstruction carries gradient only through what follows; conv1 gets none (by design).
+        var reconstructed = bases.matmul(z.permute(0, 2, 1)).view(b, c, h, w);
+        reconstructed = nn.functional.relu(reconstructed);
+        var output = nn.functional.relu(conv2.forward(reconstructed) + identity);
+
+        if (training)
+        {
+            using (no_grad())
+            {
+                _pendingBases?.Dispose();
+                _pendingBases = bases.mean(new long[] { 0 }, keepdim: true).detach().MoveToOuterDisposeScope();
+                _pendingBases.DetachFromDisposeScope();
+            }
+        }
+        if (CaptureResponsibilities)
+        {
+            LastResponsibilities?.Dispose();
+            LastResponsibilities = z.detach().clone().DetachFromDisposeScope();
+        }
+        return output.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The moving average of the bases: mu &lt;- m * mu + (1 - m) * (bases of the last training
+    /// forward, averaged over the batch). Call once after each optimizer step; a no-op when no
+    /// training forward has run since the last call.
+    /// </summary>
+    public void UpdateBases()
+    {
+        if (_pendingBases is null) return;
+        using (no_grad())
+        {
+            mu.mul_(Momentum).add_(_pendingBases.to(mu.dtype, mu.device), alpha: 1 - Momentum);
+            if (Renormalize)
+            {
+                using var normalized = L2NormalizeOverChannels(mu);
+                mu.copy_(normalized);
+            }
+        }
+        _pendingBases.Dispose();
+        _pendingBases = null;
+    }
+
+    private Tensor Responsibilities(Tensor x, Tensor bases) =>
+        nn.functional.softmax(x.permute(0, 2, 1).bmm(bases), 2);
+
+    private static Tensor L2NormalizeOverChannels(Tensor bases) =>
+        bases / (Epsilon + bases.norm(1, keepdim: true));
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _pendingBases?.Dispose();
+            LastResponsibilities?.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}

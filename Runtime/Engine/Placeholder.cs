@@ -1,2 +1,0 @@
-namespace EMANet.Engine;
-internal static class EngineInfo { }

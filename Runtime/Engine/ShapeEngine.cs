@@ -1,0 +1,586 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+
+namespace EMANet.Engine;
+
+/// <summary>
+/// Propagates channels x height x width from the declared input through every layer, checks that
+/// what meets agrees (residual adds, concatenations, the classifier), and counts every operation.
+/// The compiler runs it on the declaration for diagnostics and constants; the runtime runs it for
+/// other input sizes. It never throws on a bad declaration: problems become findings.
+/// </summary>
+public static class ShapeEngine
+{
+    public const string InputName = "input";
+
+    public static NetworkAnalysis Analyze(NetworkDeclaration declaration, FeatureShape? input = null, int? classes = null) =>
+        new Run(declaration, input ?? new FeatureShape(declaration.InputChannels, declaration.InputHeight, declaration.InputWidth), classes ?? declaration.Classes).Execute();
+
+    private sealed class Run
+    {
+        private readonly NetworkDeclaration _d;
+        private readonly FeatureShape _input;
+        private readonly int _classes;
+        private readonly CostLedger _ledger = new();
+        private readonly List<EngineFinding> _findings = new();
+        private readonly List<LayerOutput> _outputs = new();
+        private readonly Dictionary<string, LayerOutput> _byName = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, int> _declaredAt = new(StringComparer.Ordinal);
+        private int _outputStride = 1;
+        private int _layerIndex = -1;
+
+        public Run(NetworkDeclaration d, FeatureShape input, int classes)
+        {
+            _d = d;
+            _input = input;
+            _classes = classes;
+        }
+
+        public NetworkAnalysis Execute()
+        {
+            CheckNetwork();
+            var inputOut = new LayerOutput(InputName, -1, _input, "the network input (" + _input + ")");
+            _byName[InputName] = inputOut;
+            var layers = _d.Layers;
+            for (int i = 0; i < layers.Count; i++)
+            {
+                var name = layers[i].Name;
+                if (_declaredAt.ContainsKey(name) || name == InputName)
+                    Error(DiagnosticIds.DuplicateLayerName, i, "Name", $"layer name '{name}' is used twice (first by layer {(name == InputName ? "'input', the network input" : "#" + (_declaredAt[name] + 1))}); state-dict keys must be unique");
+                else
+                    _declaredAt[name] = i;
+            }
+
+            var auxiliary = AuxiliaryLayers(layers);
+            LayerOutput? previous = inputOut;
+            int mainLayer = -1;
+            for (int i = 0; i < layers.Count; i++)
+            {
+                _layerIndex = i;
+                _ledger.Auxiliary = auxiliary[i];
+                var produced = AnalyzeLayer(layers[i], previous);
+                previous = produced;
+                if (!auxiliary[i]) mainLayer = i;
+            }
+
+            FeatureShape? output = null;
+            if (mainLayer < 0)
+            {
+                if (layers.Count == 0)
+                    Error(DiagnosticIds.UnsupportedDeclaration, -1, null, $"network '{_d.Name}' declares no layers: add members with layer attributes such as [ResNet], [Conv] or [Classifier]");
+            }
+            else if (_byName.TryGetValue(layers[mainLayer].Name, out var main) && main.LayerIndex == mainLayer)
+            {
+                output = main.Shape;
+                if (main.Shape.Channels != _classes)
+                    Error(DiagnosticIds.ClassifierMismatch, mainLayer, null,
+                        $"layer '{main.Name}' is the network's output but has {main.Shape.Channels} channels ({main.Origin}), while the network has Classes = {_classes}: end with a [Classifier]");
+                else if (main.Shape.Height != _input.Height || main.Shape.Width != _input.Width)
+                    Error(DiagnosticIds.OutputSizeMismatch, mainLayer, null,
+                        $"layer '{main.Name}' is the network's output but is {main.Shape.Spatial} while the input is {_input.Spatial}: end with [Upsample(SizeOf = \"input\")]");
+            }
+
+            if (_outputStride > 1 && !Divides(_outputStride, _input.Height, _input.Width))
+                Warning(DiagnosticIds.InputNotDivisible, -1, null,
+                    $"input {_input.Spatial} is neither a multiple of the output stride {_outputStride} nor a multiple plus one (e.g. {_outputStride * (_input.Height / _outputStride) + 1}): feature maps will be cropped unevenly at the border");
+
+            return new NetworkAnalysis(_d, _input, _classes, _ledger.Rows.ToArray(), _findings.ToArray(), _outputs.ToArray(),
+                _findings.Any(f => f.Severity == FindingSeverity.Error) ? null : output, _outputStride, mainLayer);
+        }
+
+        private static bool Divides(int stride, int h, int w) =>
+            (h % stride == 0 || (h - 1) % stride == 0) && (w % stride == 0 || (w - 1) % stride == 0);
+
+        private void CheckNetwork()
+        {
+            if (_input.Channels <= 0) Error(DiagnosticIds.InvalidArgument, -1, "InputChannels", $"network '{_d.Name}': InputChannels = {_input.Channels} must be positive");
+            if (_input.Height <= 0) Error(DiagnosticIds.InvalidArgument, -1, "InputHeight", $"network '{_d.Name}': InputHeight = {_input.Height} must be positive");
+            if (_input.Width <= 0) Error(DiagnosticIds.InvalidArgument, -1, "InputWidth", $"network '{_d.Name}': InputWidth = {_input.Width} must be positive");
+            if (_classes <= 0) Error(DiagnosticIds.InvalidArgument, -1, "Classes", $"network '{_d.Name}': Classes = {_classes} must be positive");
+        }
+
+        /// <summary>A layer is auxiliary when it is an auxiliary classifier or everything that reads it is auxiliary.</summary>
+        private static bool[] AuxiliaryLayers(EquatableArray<LayerDeclaration> layers)
+        {
+            var aux = new bool[layers.Count];
+            var consumers = new List<int>[layers.Count];
+            for (int i = 0; i < layers.Count; i++) consumers[i] = new List<int>();
+            for (int i = 0; i < layers.Count; i++)
+            {
+                var reads = layers[i].Inputs.Count > 0 ? layers[i].Inputs.Select(RootName) : (i > 0 ? new[] { layers[i - 1].Name } : Array.Empty<string>());
+                if (layers[i].Kind == LayerKind.Upsample && layers[i].SizeOf.Length > 0) reads = reads.Concat(new[] { RootName(layers[i].SizeOf) });
+                foreach (var r in reads)
+                    for (int j = 0; j < i; j++)
+                        if (layers[j].Name == r) consumers[j].Add(i);
+            }
+            for (int i = layers.Count - 1; i >= 0; i--)
+                aux[i] = (layers[i].Kind == LayerKind.Classifier && layers[i].Auxiliary)
+                         || (consumers[i].Count > 0 && consumers[i].All(c => aux[c]) && !consumers[i].Any(c => ReadsAsSizeOnly(layers[c], layers[i].Name)));
+            return aux;
+        }
+
+        private static bool ReadsAsSizeOnly(LayerDeclaration layer, string name) => false;
+
+        private static string RootName(string reference)
+        {
+            int dot = reference.IndexOf('.');
+            return dot < 0 ? reference : reference.Substring(0, dot);
+        }
+
+        private LayerOutput? AnalyzeLayer(LayerDeclaration l, LayerOutput? previous)
+        {
+            var inputs = ResolveInputs(l, previous);
+            if (inputs == null) return null;
+            try
+            {
+                return l.Kind switch
+                {
+                    LayerKind.ResNet => ResNet(l, inputs[0]),
+                    LayerKind.Conv => Conv(l, inputs[0]),
+                    LayerKind.Classifier => Classifier(l, inputs[0]),
+                    LayerKind.BatchNorm => Register(l, _ledger.BatchNorm(l.Name, inputs[0].Shape), inputs[0].Origin),
+                    LayerKind.ReLU => Register(l, _ledger.Relu(l.Name, inputs[0].Shape), inputs[0].Origin),
+                    LayerKind.Dropout => Dropout(l, inputs[0]),
+                    LayerKind.MaxPool or LayerKind.AvgPool => Pool(l, inputs[0]),
+                    LayerKind.GlobalAvgPool => Register(l, _ledger.GlobalAvgPool(l.Name, inputs[0].Shape), inputs[0].Origin),
+                    LayerKind.Upsample => Upsample(l, inputs[0]),
+                    LayerKind.Concat => Concat(l, inputs),
+                    LayerKind.Add => Add(l, inputs),
+                    LayerKind.EmaUnit => Ema(l, inputs[0]),
+                    LayerKind.Aspp => Aspp(l, inputs[0]),
+                    _ => Unsupported(l),
+                };
+            }
+            catch (OverflowException)
+            {
+                Error(DiagnosticIds.InvalidArgument, _layerIndex, null, $"layer '{l.Name}': its sizes overflow 64-bit counts; the declared sizes are too large");
+                return null;
+            }
+        }
+
+        private LayerOutput? Unsupported(LayerDeclaration l)
+        {
+            Error(DiagnosticIds.UnsupportedDeclaration, _layerIndex, null, $"layer '{l.Name}' has an unknown kind {(int)l.Kind}");
+            return null;
+        }
+
+        private List<LayerOutput>? ResolveInputs(LayerDeclaration l, LayerOutput? previous)
+        {
+            if (l.Inputs.Count == 0)
+                return previous == null ? null : new List<LayerOutput> { previous };
+            var result = new List<LayerOutput>();
+            bool ok = true;
+            string argument = l.Kind is LayerKind.Concat or LayerKind.Add ? "Inputs" : "From";
+            foreach (var reference in l.Inputs)
+            {
+                if (_byName.TryGetValue(reference, out var found))
+                {
+                    result.Add(found);
+                    continue;
+                }
+                ok = false;
+                if (_declaredAt.TryGetValue(RootName(reference), out var at) && at >= _layerIndex)
+                    Error(DiagnosticIds.ForwardReference, _layerIndex, argument,
+                        at == _layerIndex
+                            ? $"layer '{l.Name}' reads its own output '{reference}'"
+                            : $"layer '{l.Name}' reads '{reference}', which is declared later (layer #{at + 1}); layers run in declaration order");
+                else if (_declaredAt.ContainsKey(RootName(reference)))
+                    Error(DiagnosticIds.UnknownLayer, _layerIndex, argument,
+                        $"layer '{l.Name}' reads '{reference}', but '{RootName(reference)}' has no such output; known outputs: {string.Join(", ", _byName.Keys.Where(k => k.StartsWith(RootName(reference), StringComparison.Ordinal)))}");
+                else if (_byName.ContainsKey(RootName(reference)) || _declaredAt.ContainsKey(reference))
+                    return null; // the referenced layer failed; its own diagnostic says why
+                else
+                    Error(DiagnosticIds.UnknownLayer, _layerIndex, argument,
+                        $"layer '{l.Name}' reads '{reference}', which is not a layer of network '{_d.Name}'; known so far: {string.Join(", ", _byName.Keys)}");
+            }
+            return ok ? result : null;
+        }
+
+        private LayerOutput Register(LayerDeclaration l, FeatureShape shape, string origin) => Register(l.Name, shape, origin);
+
+        private LayerOutput Register(string name, FeatureShape shape, string origin)
+        {
+            var output = new LayerOutput(name, _layerIndex, shape, origin);
+            _outputs.Add(output);
+            if (!_byName.ContainsKey(name)) _byName[name] = output;
+            return output;
+        }
+
+        private bool Positive(LayerDeclaration l, string argument, int value)
+        {
+            if (value > 0) return true;
+            Error(DiagnosticIds.InvalidArgument, _layerIndex, argument, $"layer '{l.Name}': {argument} = {value} must be positive");
+            return false;
+        }
+
+        private bool CheckCollapse(LayerDeclaration l, FeatureShape from, FeatureShape to, string what)
+        {
+            if (to.Height > 0 && to.Width > 0) return true;
+            Error(DiagnosticIds.SpatialCollapse, _layerIndex, null,
+                $"layer '{l.Name}' ({what}) turns a {from.Spatial} map into {to.Height}x{to.Width}: the input {_input.Spatial} is too small for it");
+            return false;
+        }
+
+        private LayerOutput? ResNet(LayerDeclaration l, LayerOutput input)
+        {
+            bool ok = true;
+            if (Array.IndexOf(ResNetPlan.SupportedDepths, l.Depth) < 0)
+            {
+                Error(DiagnosticIds.InvalidArgument, _layerIndex, "Depth", $"layer '{l.Name}': ResNet depth {l.Depth} is not one of 18, 34, 50, 101, 152");
+                ok = false;
+            }
+            if (l.OutputStride is not (8 or 16 or 32))
+            {
+                Error(DiagnosticIds.OutputStrideUnreachable, _layerIndex, "OutputStride",
+                    $"layer '{l.Name}': output stride {l.OutputStride} cannot be reached; the stem and layer2 divide by 8, and dilating layer3/layer4 instead of striding gives only 8, 16 or 32");
+                ok = false;
+            }
+            if (!(l.WidthMultiplier > 0) || l.WidthMultiplier > 64)
+            {
+                Error(DiagnosticIds.InvalidArgument, _layerIndex, "WidthMultiplier", $"layer '{l.Name}': WidthMultiplier = {Format(l.WidthMultiplier)} must be in (0, 64]");
+                ok = false;
+            }
+            if (l.Stem is not (ResNetStem.Deep or ResNetStem.TorchVision))
+            {
+                Error(DiagnosticIds.InvalidArgument, _layerIndex, "Stem", $"layer '{l.Name}': Stem = {(int)l.Stem} is not a ResNetStem value");
+                ok = false;
+            }
+            for (int g = 0; g < l.MultiGrid.Count; g++)
+                if (l.MultiGrid[g] <= 0 || l.MultiGrid[g] > 64)
+                {
+                    Error(DiagnosticIds.InvalidArgument, _layerIndex, "MultiGrid", $"layer '{l.Name}': MultiGrid[{g}] = {l.MultiGrid[g]} must be in 1..64");
+                    ok = false;
+                }
+            if (!ok) return null;
+
+            var plan = ResNetPlan.Create(l.Depth, l.Stem, l.OutputStride, l.WidthMultiplier, l.MultiGrid.ToArray());
+            string p = l.Name + ".";
+            var x = input.Shape;
+            var start = x;
+            if (plan.Stem == ResNetStem.Deep)
+            {
+                x = _ledger.Conv(p + "conv1.0", x, plan.StemWidths[0], 3, 2);
+                x = _ledger.BatchNorm(p + "conv1.1", x);
+                x = _ledger.Relu(p + "conv1.2", x);
+                x = _ledger.Conv(p + "conv1.3", x, plan.StemWidths[1], 3);
+                x = _ledger.BatchNorm(p + "conv1.4", x);
+                x = _ledger.Relu(p + "conv1.5", x);
+                x = _ledger.Conv(p + "conv1.6", x, plan.StemWidths[2], 3);
+            }
+            else
+            {
+                x = _ledger.Conv(p + "conv1", x, plan.StemWidths[0], 7, 2, 1, 3);
+            }
+            x = _ledger.BatchNorm(p + "bn1", x);
+            x = _ledger.Relu(p + "relu", x);
+            x = _ledger.MaxPool(p + "maxpool", x, 3, 2, 1);
+            if (!CheckCollapse(l, start, x, "stem")) return null;
+            string depthText = "ResNet-" + l.Depth + (l.WidthMultiplier != 1.0 ? " x" + Format(l.WidthMultiplier) : "");
+            Register(p + "stem", x, $"{depthText} stem, {x.Channels} channels");
+
+            foreach (var stage in plan.Stages)
+            {
+                var stageInput = x;
+                for (int b = 0; b < stage.Blocks.Count; b++)
+                {
+                    var block = stage.Blocks[b];
+                    string bp = p + stage.Name + "." + b + ".";
+                    var identity = x;
+                    if (plan.Bottleneck)
+                    {
+                        x = _ledger.Conv(bp + "conv1", x, block.Planes, 1);
+                        x = _ledger.BatchNorm(bp + "bn1", x);
+                        x = _ledger.Relu(bp + "relu", x);
+                        x = _ledger.Conv(bp + "conv2", x, block.Planes, 3, block.Stride, block.Dilation);
+                        x = _ledger.BatchNorm(bp + "bn2", x);
+                        x = _ledger.Relu(bp + "relu", x);
+                        x = _ledger.Conv(bp + "conv3", x, block.OutChannels, 1);
+                        x = _ledger.BatchNorm(bp + "bn3", x);
+                    }
+                    else
+                    {
+                        x = _ledger.Conv(bp + "conv1", x, block.Planes, 3, block.Stride, block.Dilation);
+                        x = _ledger.BatchNorm(bp + "bn1", x);
+                        x = _ledger.Relu(bp + "relu", x);
+                        x = _ledger.Conv(bp + "conv2", x, block.OutChannels, 3, 1, block.Dilation);
+                        x = _ledger.BatchNorm(bp + "bn2", x);
+                    }
+                    if (block.Downsample)
+                    {
+                        identity = _ledger.Conv(bp + "downsample.0", identity, block.OutChannels, 1, block.Stride);
+                        identity = _ledger.BatchNorm(bp + "downsample.1", identity);
+                    }
+                    x = _ledger.Sum(bp + "add", x);
+                    x = _ledger.Relu(bp + "relu", x);
+                }
+                if (!CheckCollapse(l, stageInput, x, stage.Name)) return null;
+                Register(p + stage.Name, x,
+                    $"{depthText} {stage.Name}: {stage.Blocks.Count} blocks of {stage.Blocks[0].Planes} planes x {plan.Expansion} = {x.Channels} channels");
+            }
+            _outputStride = l.OutputStride;
+            return Register(l, x, $"{depthText} output (layer4), {x.Channels} channels");
+        }
+
+        private bool CheckConvArguments(LayerDeclaration l, FeatureShape input)
+        {
+            bool ok = Positive(l, "Kernel", l.Kernel) & Positive(l, "Stride", l.Stride) & Positive(l, "Dilation", l.Dilation) & Positive(l, "Groups", l.Groups);
+            if (l.Padding < -1)
+            {
+                Error(DiagnosticIds.InvalidArgument, _layerIndex, "Padding", $"layer '{l.Name}': Padding = {l.Padding} must be -1 (same) or at least 0");
+                ok = false;
+            }
+            if (!ok) return false;
+            if (input.Channels % l.Groups != 0)
+            {
+                Error(DiagnosticIds.ChannelMismatch, _layerIndex, "Groups", $"layer '{l.Name}': Groups = {l.Groups} does not divide its {input.Channels} input channels ({OriginOf(l)})");
+                return false;
+            }
+            if (l.Padding == -1 && (l.Dilation * (l.Kernel - 1)) % 2 != 0)
+            {
+                Error(DiagnosticIds.SizeNotKept, _layerIndex, "Kernel",
+                    $"layer '{l.Name}': kernel {l.Kernel} with dilation {l.Dilation} spans {l.Dilation * (l.Kernel - 1) + 1} pixels, an even width that no symmetric padding centres; use an odd kernel or set Padding explicitly");
+                return false;
+            }
+            return true;
+        }
+
+        private string OriginOf(LayerDeclaration l) => l.Name;
+
+        private LayerOutput? Conv(LayerDeclaration l, LayerOutput input)
+        {
+            bool ok = Positive(l, "OutChannels", l.OutChannels);
+            ok &= CheckConvArguments(l, input.Shape);
+            if (l.Dropout < 0 || l.Dropout >= 1)
+            {
+                Error(DiagnosticIds.InvalidArgument, _layerIndex, "Dropout", $"layer '{l.Name}': Dropout = {Format(l.Dropout)} must be in [0, 1)");
+                ok = false;
+            }
+            if (ok && l.OutChannels % l.Groups != 0)
+            {
+                Error(DiagnosticIds.ChannelMismatch, _layerIndex, "Groups", $"layer '{l.Name}': Groups = {l.Groups} does not divide OutChannels = {l.OutChannels}");
+                ok = false;
+            }
+            if (!ok) return null;
+            bool bare = IsBareConv(l);
+            string convName = bare ? l.Name : l.Name + ".conv";
+            var x = _ledger.Conv(convName, input.Shape, l.OutChannels, l.Kernel, l.Stride, l.Dilation, l.Padding, l.Groups, l.Bias);
+            if (!CheckCollapse(l, input.Shape, x, "convolution")) return null;
+            if (l.Padding >= 0 && l.Stride == 1 && (x.Height != input.Shape.Height || x.Width != input.Shape.Width))
+                Warning(DiagnosticIds.SizeNotKept, _layerIndex, "Padding",
+                    $"layer '{l.Name}': Padding = {l.Padding} with kernel {l.Kernel} and dilation {l.Dilation} turns {input.Shape.Spatial} into {x.Spatial} at stride 1; 'same' padding would be {CostLedger.SamePadding(l.Kernel, l.Dilation)}");
+            if (l.Norm) x = _ledger.BatchNorm(l.Name + ".bn", x);
+            if (l.Relu) x = _ledger.Relu(l.Name + ".relu", x);
+            if (l.Dropout > 0) x = _ledger.Dropout(l.Name + ".dropout", x);
+            return Register(l, x, $"'{l.Name}' OutChannels = {l.OutChannels}");
+        }
+
+        /// <summary>A conv declared on a plain Conv2d member has no BN/ReLU/dropout children, so its parameters sit at the member's own name.</summary>
+        public static bool IsBareConv(LayerDeclaration l) => l.MemberType == "Conv2d";
+
+        private LayerOutput? Classifier(LayerDeclaration l, LayerOutput input)
+        {
+            var x = _ledger.Conv(l.Name, input.Shape, _classes, 1, bias: true);
+            return Register(l, x, $"'{l.Name}', the classifier: Classes = {_classes}");
+        }
+
+        private LayerOutput? Dropout(LayerDeclaration l, LayerOutput input)
+        {
+            if (l.Dropout < 0 || l.Dropout >= 1)
+            {
+                Error(DiagnosticIds.InvalidArgument, _layerIndex, "Dropout", $"layer '{l.Name}': Dropout = {Format(l.Dropout)} must be in [0, 1)");
+                return null;
+            }
+            return Register(l, _ledger.Dropout(l.Name, input.Shape), input.Origin);
+        }
+
+        private LayerOutput? Pool(LayerDeclaration l, LayerOutput input)
+        {
+            bool ok = Positive(l, "Kernel", l.Kernel) & Positive(l, "Stride", l.Stride);
+            int padding = l.Padding < 0 ? (l.Kernel - 1) / 2 : l.Padding;
+            if (ok && padding * 2 > l.Kernel)
+            {
+                Error(DiagnosticIds.InvalidArgument, _layerIndex, "Padding", $"layer '{l.Name}': Padding = {padding} is more than half the kernel {l.Kernel} (PyTorch refuses that)");
+                ok = false;
+            }
+            if (!ok) return null;
+            var x = l.Kind == LayerKind.MaxPool
+                ? _ledger.MaxPool(l.Name, input.Shape, l.Kernel, l.Stride, padding)
+                : _ledger.AvgPool(l.Name, input.Shape, l.Kernel, l.Stride, padding);
+            if (!CheckCollapse(l, input.Shape, x, l.Kind == LayerKind.MaxPool ? "max pooling" : "average pooling")) return null;
+            return Register(l, x, input.Origin);
+        }
+
+        private LayerOutput? Upsample(LayerDeclaration l, LayerOutput input)
+        {
+            int h, w;
+            if (l.SizeOf.Length > 0)
+            {
+                if (!_byName.TryGetValue(l.SizeOf, out var target))
+                {
+                    bool later = _declaredAt.TryGetValue(RootName(l.SizeOf), out var at) && at >= _layerIndex;
+                    if (!later && _declaredAt.ContainsKey(RootName(l.SizeOf)) && !_byName.ContainsKey(RootName(l.SizeOf))) return null;
+                    Error(later ? DiagnosticIds.ForwardReference : DiagnosticIds.UnknownLayer, _layerIndex, "SizeOf",
+                        later ? $"layer '{l.Name}' takes its size from '{l.SizeOf}', which is declared later"
+                              : $"layer '{l.Name}' takes its size from '{l.SizeOf}', which is not a layer of network '{_d.Name}'; known so far: {string.Join(", ", _byName.Keys)}");
+                    return null;
+                }
+                h = target.Shape.Height;
+                w = target.Shape.Width;
+            }
+            else
+            {
+                if (!(l.Scale > 0) || l.Scale > 1024)
+                {
+                    Error(DiagnosticIds.InvalidArgument, _layerIndex, "Scale", $"layer '{l.Name}': set SizeOf = \"<layer>\" or a Scale in (0, 1024]; Scale = {Format(l.Scale)}");
+                    return null;
+                }
+                h = (int)Math.Floor(input.Shape.Height * l.Scale);
+                w = (int)Math.Floor(input.Shape.Width * l.Scale);
+                if (!CheckCollapse(l, input.Shape, new FeatureShape(input.Shape.Channels, h, w), "resize")) return null;
+            }
+            return Register(l, _ledger.Upsample(l.Name, input.Shape, h, w), input.Origin);
+        }
+
+        private LayerOutput? Concat(LayerDeclaration l, List<LayerOutput> inputs)
+        {
+            if (inputs.Count < 2)
+            {
+                Error(DiagnosticIds.InvalidArgument, _layerIndex, "Inputs", $"layer '{l.Name}': a concatenation needs at least two inputs, got {inputs.Count}");
+                return null;
+            }
+            var first = inputs[0];
+            foreach (var other in inputs.Skip(1))
+                if (other.Shape.Height != first.Shape.Height || other.Shape.Width != first.Shape.Width)
+                {
+                    Error(DiagnosticIds.SpatialMismatch, _layerIndex, "Inputs",
+                        $"layer '{l.Name}' concatenates '{first.Name}' ({first.Shape.Spatial}, {first.Origin}) with '{other.Name}' ({other.Shape.Spatial}, {other.Origin}): maps must have the same height and width");
+                    return null;
+                }
+            int channels = inputs.Sum(i => i.Shape.Channels);
+            var shape = new FeatureShape(channels, first.Shape.Height, first.Shape.Width);
+            return Register(l, _ledger.Concat(l.Name, shape), $"'{l.Name}' = {string.Join(" + ", inputs.Select(i => i.Name + " (" + i.Shape.Channels + ")"))} channels");
+        }
+
+        private LayerOutput? Add(LayerDeclaration l, List<LayerOutput> inputs)
+        {
+            if (inputs.Count < 2)
+            {
+                Error(DiagnosticIds.InvalidArgument, _layerIndex, "Inputs", $"layer '{l.Name}': a residual add needs at least two inputs, got {inputs.Count}");
+                return null;
+            }
+            var first = inputs[0];
+            foreach (var other in inputs.Skip(1))
+            {
+                if (other.Shape.Channels != first.Shape.Channels)
+                {
+                    Error(DiagnosticIds.ChannelMismatch, _layerIndex, "Inputs",
+                        $"layer '{l.Name}' adds '{first.Name}' with {first.Shape.Channels} channels ({first.Origin}) to '{other.Name}' with {other.Shape.Channels} channels ({other.Origin})");
+                    return null;
+                }
+                if (other.Shape.Height != first.Shape.Height || other.Shape.Width != first.Shape.Width)
+                {
+                    Error(DiagnosticIds.SpatialMismatch, _layerIndex, "Inputs",
+                        $"layer '{l.Name}' adds '{first.Name}' ({first.Shape.Spatial}) to '{other.Name}' ({other.Shape.Spatial}): maps must have the same height and width");
+                    return null;
+                }
+            }
+            return Register(l, _ledger.Sum(l.Name, first.Shape, inputs.Count), first.Origin);
+        }
+
+        private LayerOutput? Ema(LayerDeclaration l, LayerOutput input)
+        {
+            bool ok = true;
+            if (l.Bases < 1 || l.Bases > 4096)
+            {
+                Error(DiagnosticIds.EmaOutOfRange, _layerIndex, "Bases", $"layer '{l.Name}': Bases = {l.Bases} is out of range 1..4096 (the paper uses 64)");
+                ok = false;
+            }
+            if (l.Iterations < 1 || l.Iterations > 50)
+            {
+                Error(DiagnosticIds.EmaOutOfRange, _layerIndex, "Iterations", $"layer '{l.Name}': Iterations = {l.Iterations} is out of range 1..50 (the paper uses 3)");
+                ok = false;
+            }
+            if (!(l.Momentum >= 0 && l.Momentum <= 1))
+            {
+                Error(DiagnosticIds.EmaOutOfRange, _layerIndex, "Momentum", $"layer '{l.Name}': Momentum = {Format(l.Momentum)} must be in [0, 1] (the paper uses 0.9)");
+                ok = false;
+            }
+            if (!ok) return null;
+
+            string p = l.Name + ".";
+            var x = input.Shape;
+            long c = x.Channels, k = l.Bases, n = x.Pixels;
+            _ledger.Conv(p + "conv1", x, x.Channels, 1, bias: true);
+            _ledger.Add(p + "mu", "Bases", new FeatureShape(x.Channels, 1, l.Bases), c * k, 0, 0, countMemory: false);
+            for (int t = 0; t < l.Iterations; t++)
+            {
+                // E-step: z = softmax_K(x^T mu): N*C*K products, then exp, sum and divide per element.
+                _ledger.Add(p + "e_step", "EStep", new FeatureShape(l.Bases, x.Height, x.Width), 0, n * c * k, n * c * k + 3 * n * k);
+                // M-step: z / (1e-6 + sum_N z), mu = x z, mu / (1e-6 + ||mu||_C).
+                _ledger.Add(p + "m_step", "MStep", new FeatureShape(x.Channels, 1, l.Bases), 0, c * n * k, c * n * k + 2 * n * k + k + 3 * c * k + 2 * k);
+            }
+            _ledger.Add(p + "reconstruct", "Reconstruct", x, 0, c * k * n, c * k * n);
+            _ledger.Relu(p + "relu", x);
+            _ledger.Conv(p + "conv2.0", x, x.Channels, 1);
+            _ledger.BatchNorm(p + "conv2.1", x);
+            _ledger.Sum(p + "add", x);
+            _ledger.Relu(p + "relu", x);
+            return Register(l, x, input.Origin);
+        }
+
+        private LayerOutput? Aspp(LayerDeclaration l, LayerOutput input)
+        {
+            bool ok = Positive(l, "OutChannels", l.OutChannels);
+            for (int r = 0; r < l.Rates.Count; r++)
+                if (l.Rates[r] <= 0)
+                {
+                    Error(DiagnosticIds.InvalidArgument, _layerIndex, "Rates", $"layer '{l.Name}': Rates[{r}] = {l.Rates[r]} must be positive");
+                    ok = false;
+                }
+            if (l.Dropout < 0 || l.Dropout >= 1)
+            {
+                Error(DiagnosticIds.InvalidArgument, _layerIndex, "Dropout", $"layer '{l.Name}': Dropout = {Format(l.Dropout)} must be in [0, 1)");
+                ok = false;
+            }
+            if (!ok) return null;
+            string p = l.Name + ".convs.";
+            var x = input.Shape;
+            int branch = 0;
+            _ledger.Conv(p + branch + ".0", x, l.OutChannels, 1);
+            _ledger.BatchNorm(p + branch + ".1", new FeatureShape(l.OutChannels, x.Height, x.Width));
+            _ledger.Relu(p + branch + ".2", new FeatureShape(l.OutChannels, x.Height, x.Width));
+            foreach (var rate in l.Rates)
+            {
+                branch++;
+                var y = _ledger.Conv(p + branch + ".0", x, l.OutChannels, 3, 1, rate);
+                _ledger.BatchNorm(p + branch + ".1", y);
+                _ledger.Relu(p + branch + ".2", y);
+            }
+            if (l.ImagePooling)
+            {
+                branch++;
+                var pooled = _ledger.GlobalAvgPool(p + branch + ".0", x);
+                pooled = _ledger.Conv(p + branch + ".1", pooled, l.OutChannels, 1);
+                _ledger.BatchNorm(p + branch + ".2", pooled);
+                _ledger.Relu(p + branch + ".3", pooled);
+                _ledger.Upsample(p + branch + ".upsample", pooled, x.Height, x.Width);
+            }
+            var cat = _ledger.Concat(l.Name + ".concat", new FeatureShape(l.OutChannels * (branch + 1), x.Height, x.Width));
+            var y2 = _ledger.Conv(l.Name + ".project.0", cat, l.OutChannels, 1);
+            _ledger.BatchNorm(l.Name + ".project.1", y2);
+            _ledger.Relu(l.Name + ".project.2", y2);
+            if (l.Dropout > 0) _ledger.Dropout(l.Name + ".project.3", y2);
+            return Register(l, y2, $"'{l.Name}' OutChannels = {l.OutChannels}");
+        }
+
+        private void Error(string id, int layer, string? argument, string message) =>
+            _findings.Add(new EngineFinding(id, FindingSeverity.Error, layer, argument, message));
+
+        private void Warning(string id, int layer, string? argument, string message) =>
+            _findings.Add(new EngineFinding(id, FindingSeverity.Warning, layer, argument, message));
+
+        private static string Format(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
+    }
+}
