@@ -1,0 +1,78 @@
+using EMANet.Engine;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace EMANet.Runtime.Blocks;
+
+/// <summary>The outputs of a ResNet's stem and four stages.</summary>
+public sealed record ResNetFeatures(Tensor Stem, Tensor Layer1, Tensor Layer2, Tensor Layer3, Tensor Layer4);
+
+/// <summary>
+/// A dilated ResNet built from the engine's <see cref="ResNetPlan"/> (so the cost table and the
+/// module agree), with torchvision's parameter names: conv1 (a Sequential 0..6 for the deep
+/// stem), bn1, layer1..layer4; no fc.
+/// </summary>
+public sealed class ResNet : nn.Module<Tensor, Tensor>
+{
+    private readonly nn.Module<Tensor, Tensor> conv1;
+    private readonly BatchNorm2d bn1;
+    private readonly ReLU relu;
+    private readonly MaxPool2d maxpool;
+    private readonly Sequential layer1, layer2, layer3, layer4;
+
+    public ResNet(int depth, ResNetStem stem = ResNetStem.Deep, int outputStride = 8, double widthMultiplier = 1.0, int[]? multiGrid = null, int inputChannels = 3)
+        : base(nameof(ResNet))
+    {
+        Plan = ResNetPlan.Create(depth, stem, outputStride, widthMultiplier, multiGrid ?? [1, 2, 4]);
+        var w = Plan.StemWidths;
+        conv1 = stem == ResNetStem.Deep
+            ? nn.Sequential(
+                nn.Conv2d(inputChannels, w[0], 3, stride: 2, padding: 1, bias: false),
+                nn.BatchNorm2d(w[0]),
+                nn.ReLU(),
+                nn.Conv2d(w[0], w[1], 3, padding: 1, bias: false),
+                nn.BatchNorm2d(w[1]),
+                nn.ReLU(),
+                nn.Conv2d(w[1], w[2], 3, padding: 1, bias: false))
+            : nn.Conv2d(inputChannels, w[0], 7, stride: 2, padding: 3, bias: false);
+        bn1 = nn.BatchNorm2d(Plan.StemChannels);
+        relu = nn.ReLU();
+        maxpool = nn.MaxPool2d(3, 2, 1);
+        var stages = Plan.Stages.Select(BuildStage).ToArray();
+        (layer1, layer2, layer3, layer4) = (stages[0], stages[1], stages[2], stages[3]);
+        RegisterComponents();
+        Initialization.InitializeConvAndNorm(this);
+    }
+
+    public ResNetPlan Plan { get; }
+
+    public int OutChannels => Plan.OutChannels;
+
+    private Sequential BuildStage(ResNetStagePlan stage)
+    {
+        var blocks = stage.Blocks.Select(b => Plan.Bottleneck
+            ? (nn.Module<Tensor, Tensor>)new Bottleneck(b.InChannels, b.Planes, b.OutChannels, b.Stride, b.Dilation, b.Downsample)
+            : new BasicBlock(b.InChannels, b.OutChannels, b.Stride, b.Dilation, b.Downsample));
+        return nn.Sequential(blocks);
+    }
+
+    /// <summary>The layer4 output.</summary>
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var x = maxpool.forward(relu.forward(bn1.forward(conv1.forward(input))));
+        x = layer4.forward(layer3.forward(layer2.forward(layer1.forward(x))));
+        return x.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Every stage's output, for heads that read earlier features (DeepLabV3+, auxiliary heads).</summary>
+    public ResNetFeatures ForwardFeatures(Tensor input)
+    {
+        var stemOut = maxpool.forward(relu.forward(bn1.forward(conv1.forward(input))));
+        var c1 = layer1.forward(stemOut);
+        var c2 = layer2.forward(c1);
+        var c3 = layer3.forward(c2);
+        var c4 = layer4.forward(c3);
+        return new ResNetFeatures(stemOut, c1, c2, c3, c4);
+    }
+}

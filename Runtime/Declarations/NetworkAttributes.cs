@@ -1,0 +1,146 @@
+namespace EMANet;
+
+/// <summary>
+/// Marks a <c>partial</c> class as a segmentation network. Its fields, in declaration order, are
+/// its layers: each carries one layer attribute, and the field's name is its state-dict prefix.
+/// The generator writes the constructor, <c>forward</c> and the cost constants.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, Inherited = false)]
+public sealed class SegmentationNetworkAttribute(string name) : Attribute
+{
+    /// <summary>Stable kebab-case name, e.g. "emanet-r101".</summary>
+    public string Name { get; } = name;
+
+    public int Classes { get; set; } = 21;
+    public int InputChannels { get; set; } = 3;
+    public int InputHeight { get; set; } = 513;
+    public int InputWidth { get; set; } = 513;
+}
+
+/// <summary>Base of the layer attributes: <see cref="From"/> names the layer read (default: the previous one).</summary>
+[AttributeUsage(AttributeTargets.Field, Inherited = false)]
+public abstract class LayerAttribute : Attribute
+{
+    /// <summary>Layer whose output this layer reads: a member name, "input", or a backbone stage such as "backbone.layer1". Empty = the previous layer.</summary>
+    public string From { get; set; } = "";
+}
+
+/// <summary>A dilated ResNet backbone (torchvision parameter names). Outputs layer4; stages are readable as "name.layer1" .. "name.layer4".</summary>
+public sealed class ResNetAttribute(int depth) : LayerAttribute
+{
+    /// <summary>18 or 34 (basic blocks), 50, 101 or 152 (bottlenecks).</summary>
+    public int Depth { get; } = depth;
+    public ResNetStem Stem { get; set; } = ResNetStem.Deep;
+
+    /// <summary>8, 16 or 32: layer3/layer4 trade their stride for dilation (EMANET.md section 1).</summary>
+    public int OutputStride { get; set; } = 8;
+
+    /// <summary>Scales every channel count (64 * m, rounded); 1 = the standard ResNet.</summary>
+    public double WidthMultiplier { get; set; } = 1.0;
+
+    /// <summary>Dilation multipliers of layer4's later blocks when layer4 is dilated.</summary>
+    public int[] MultiGrid { get; set; } = [1, 2, 4];
+}
+
+/// <summary>A convolution, optionally followed by batch norm, ReLU and 2-D dropout (a <c>ConvBlock</c>; a bare <c>Conv2d</c> member takes no extras).</summary>
+public class ConvAttribute(int outChannels, int kernel = 1) : LayerAttribute
+{
+    public int OutChannels { get; } = outChannels;
+    public int Kernel { get; } = kernel;
+    public int Stride { get; set; } = 1;
+    public int Dilation { get; set; } = 1;
+
+    /// <summary>-1 = "same": dilation * (kernel - 1) / 2.</summary>
+    public int Padding { get; set; } = -1;
+    public int Groups { get; set; } = 1;
+    public bool Bias { get; set; }
+    public bool Norm { get; set; }
+    public bool Relu { get; set; }
+    public double Dropout { get; set; }
+}
+
+/// <summary>Conv (no bias) + BatchNorm + ReLU, the workhorse of segmentation heads (the authors' ConvBNReLU).</summary>
+public sealed class ConvBnReluAttribute(int outChannels, int kernel = 1) : ConvAttribute(outChannels, kernel)
+{
+}
+
+/// <summary>1x1 convolution with bias to the network's number of classes.</summary>
+public sealed class ClassifierAttribute : LayerAttribute
+{
+    /// <summary>An auxiliary head's classifier: run in training only, its loss weighted by the trainer.</summary>
+    public bool Auxiliary { get; set; }
+}
+
+/// <summary>The EM Attention Unit on the previous layer's channels.</summary>
+public sealed class EmaUnitAttribute : LayerAttribute
+{
+    /// <summary>K, the number of bases.</summary>
+    public int Bases { get; set; } = 64;
+
+    /// <summary>T, the number of EM iterations.</summary>
+    public int Iterations { get; set; } = 3;
+
+    /// <summary>m of the bases' moving average.</summary>
+    public double Momentum { get; set; } = 0.9;
+
+    /// <summary>L2-normalise the bases after the moving-average update (open-mmlab); the authors do not.</summary>
+    public bool Renormalize { get; set; }
+}
+
+/// <summary>Atrous spatial pyramid pooling (DeepLabV3) including its 1x1 projection (torchvision names: convs.N, project).</summary>
+public sealed class AsppAttribute : LayerAttribute
+{
+    public int OutChannels { get; set; } = 256;
+    public int[] Rates { get; set; } = [12, 24, 36];
+    public bool ImagePooling { get; set; } = true;
+    public double Dropout { get; set; } = 0.1;
+}
+
+public sealed class BatchNormAttribute : LayerAttribute;
+
+public sealed class ReLUAttribute : LayerAttribute;
+
+public sealed class DropoutAttribute(double probability) : LayerAttribute
+{
+    public double Probability { get; } = probability;
+}
+
+public sealed class MaxPoolAttribute(int kernel, int stride) : LayerAttribute
+{
+    public int Kernel { get; } = kernel;
+    public int Stride { get; } = stride;
+
+    /// <summary>-1 = (kernel - 1) / 2.</summary>
+    public int Padding { get; set; } = -1;
+}
+
+public sealed class AvgPoolAttribute(int kernel, int stride) : LayerAttribute
+{
+    public int Kernel { get; } = kernel;
+    public int Stride { get; } = stride;
+
+    /// <summary>-1 = (kernel - 1) / 2.</summary>
+    public int Padding { get; set; } = -1;
+}
+
+public sealed class GlobalAvgPoolAttribute : LayerAttribute;
+
+/// <summary>Bilinear resize to the size of another layer's output (<see cref="SizeOf"/>, "input" for the network input) or by <see cref="Scale"/>.</summary>
+public sealed class UpsampleAttribute : LayerAttribute
+{
+    public string SizeOf { get; set; } = "";
+    public double Scale { get; set; }
+    public bool AlignCorners { get; set; } = true;
+}
+
+/// <summary>Channel concatenation of the named layers' outputs, in order.</summary>
+public sealed class ConcatAttribute(params string[] inputs) : LayerAttribute
+{
+    public string[] Inputs { get; } = inputs;
+}
+
+/// <summary>Element-wise sum of the named layers' outputs (a residual add).</summary>
+public sealed class AddAttribute(params string[] inputs) : LayerAttribute
+{
+    public string[] Inputs { get; } = inputs;
+}
