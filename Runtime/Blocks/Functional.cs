@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace EMANet.Runtime.Blocks;
 
 /// <summary>Bilinear resize to another map's size or by a scale. No parameters.</summary>
-public sealed class Upsample(bool alignCorners = true) : nn.Module(nameof(Upsample))
+public sealed class BilinearUpsample(bool alignCorners = true) : nn.Module(nameof(BilinearUpsample))
 {
     public bool AlignCorners { get; } = alignCorners;
 

@@ -19,4 +19,5 @@ public static class DiagnosticIds
     public const string ClassifierMismatch = "EMA0014";
     public const string OutputSizeMismatch = "EMA0015";
     public const string UnsupportedDeclaration = "EMA0016";
+    public const string PaddingChangesSize = "EMA0017";
 }

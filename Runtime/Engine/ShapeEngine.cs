@@ -15,6 +15,9 @@ public static class ShapeEngine
 {
     public const string InputName = "input";
 
+    /// <summary>A conv declared on a plain Conv2d member has no BN/ReLU/dropout children, so its parameters sit at the member's own name.</summary>
+    public static bool IsBareConv(LayerDeclaration l) => l.MemberType == "Conv2d";
+
     public static NetworkAnalysis Analyze(NetworkDeclaration declaration, FeatureShape? input = null, int? classes = null) =>
         new Run(declaration, input ?? new FeatureShape(declaration.InputChannels, declaration.InputHeight, declaration.InputWidth), classes ?? declaration.Classes).Execute();
 
@@ -368,16 +371,13 @@ public static class ShapeEngine
             var x = _ledger.Conv(convName, input.Shape, l.OutChannels, l.Kernel, l.Stride, l.Dilation, l.Padding, l.Groups, l.Bias);
             if (!CheckCollapse(l, input.Shape, x, "convolution")) return null;
             if (l.Padding >= 0 && l.Stride == 1 && (x.Height != input.Shape.Height || x.Width != input.Shape.Width))
-                Warning(DiagnosticIds.SizeNotKept, _layerIndex, "Padding",
+                Warning(DiagnosticIds.PaddingChangesSize, _layerIndex, "Padding",
                     $"layer '{l.Name}': Padding = {l.Padding} with kernel {l.Kernel} and dilation {l.Dilation} turns {input.Shape.Spatial} into {x.Spatial} at stride 1; 'same' padding would be {CostLedger.SamePadding(l.Kernel, l.Dilation)}");
             if (l.Norm) x = _ledger.BatchNorm(l.Name + ".bn", x);
             if (l.Relu) x = _ledger.Relu(l.Name + ".relu", x);
             if (l.Dropout > 0) x = _ledger.Dropout(l.Name + ".dropout", x);
             return Register(l, x, $"'{l.Name}' OutChannels = {l.OutChannels}");
         }
-
-        /// <summary>A conv declared on a plain Conv2d member has no BN/ReLU/dropout children, so its parameters sit at the member's own name.</summary>
-        public static bool IsBareConv(LayerDeclaration l) => l.MemberType == "Conv2d";
 
         private LayerOutput? Classifier(LayerDeclaration l, LayerOutput input)
         {

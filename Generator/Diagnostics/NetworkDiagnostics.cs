@@ -1,0 +1,22 @@
+using System.Collections.Generic;
+using System.Threading;
+using EMANet.Engine;
+using EMANet.Generator.Parsing;
+using Microsoft.CodeAnalysis;
+
+namespace EMANet.Generator.Diagnostics;
+
+/// <summary>Parses one network and runs the engine; turns every problem into a located diagnostic.</summary>
+internal static class NetworkDiagnostics
+{
+    public static IEnumerable<Diagnostic> Collect(INamedTypeSymbol type, AttributeData attribute, CancellationToken cancellationToken)
+    {
+        var parsed = DeclarationParser.Parse(type, attribute, cancellationToken);
+        foreach (var problem in parsed.Problems)
+            yield return Diagnostic.Create(DiagnosticCatalog.For(problem.Id), problem.Location, problem.Message);
+        if (parsed.Problems.Count > 0) yield break;
+        var analysis = ShapeEngine.Analyze(parsed.Model.Declaration);
+        foreach (var finding in analysis.Findings)
+            yield return Diagnostic.Create(DiagnosticCatalog.For(finding.Id), parsed.LocationOf(finding.LayerIndex, finding.Argument), finding.Message);
+    }
+}

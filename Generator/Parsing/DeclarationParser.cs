@@ -1,0 +1,279 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using System.Threading;
+using EMANet.Engine;
+using EMANet.Generator.Model;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace EMANet.Generator.Parsing;
+
+/// <summary>
+/// Reads a network class's attributes into a <see cref="NetworkDeclaration"/>. Never throws on
+/// user input: values it cannot use become <see cref="ParseProblem"/>s.
+/// </summary>
+internal static class DeclarationParser
+{
+    // Member types each layer kind may be declared with (simple names; namespaces checked below).
+    private static readonly Dictionary<LayerKind, string[]> AllowedMemberTypes = new()
+    {
+        [LayerKind.ResNet] = new[] { "EMANet.Runtime.Blocks.ResNet" },
+        [LayerKind.Conv] = new[] { "EMANet.Runtime.Blocks.ConvBlock", "TorchSharp.Modules.Conv2d" },
+        [LayerKind.Classifier] = new[] { "TorchSharp.Modules.Conv2d" },
+        [LayerKind.BatchNorm] = new[] { "TorchSharp.Modules.BatchNorm2d" },
+        [LayerKind.ReLU] = new[] { "TorchSharp.Modules.ReLU" },
+        [LayerKind.Dropout] = new[] { "TorchSharp.Modules.Dropout2d" },
+        [LayerKind.MaxPool] = new[] { "TorchSharp.Modules.MaxPool2d" },
+        [LayerKind.AvgPool] = new[] { "TorchSharp.Modules.AvgPool2d" },
+        [LayerKind.GlobalAvgPool] = new[] { "TorchSharp.Modules.AdaptiveAvgPool2d" },
+        [LayerKind.Upsample] = new[] { "EMANet.Runtime.Blocks.BilinearUpsample" },
+        [LayerKind.Concat] = new[] { "EMANet.Runtime.Blocks.Concatenate" },
+        [LayerKind.Add] = new[] { "EMANet.Runtime.Blocks.ResidualAdd" },
+        [LayerKind.EmaUnit] = new[] { "EMANet.Runtime.Blocks.EmaUnit" },
+        [LayerKind.Aspp] = new[] { "EMANet.Runtime.Blocks.Aspp" },
+    };
+
+    public static ParsedNetwork Parse(INamedTypeSymbol type, AttributeData networkAttribute, CancellationToken cancellationToken)
+    {
+        var problems = new List<ParseProblem>();
+        var networkLocations = LocationsOf(networkAttribute, type.Locations.FirstOrDefault() ?? Location.None);
+        var declaration = ReadNetwork(networkAttribute, type);
+
+        bool isPartial = type.DeclaringSyntaxReferences
+            .Select(r => r.GetSyntax(cancellationToken))
+            .OfType<ClassDeclarationSyntax>()
+            .Any(c => c.Modifiers.Any(SyntaxKind.PartialKeyword));
+        if (!isPartial)
+            problems.Add(new ParseProblem(DiagnosticIds.NotPartial,
+                $"network class '{type.Name}' must be declared partial so that the generator can add its constructor and forward",
+                type.Locations.FirstOrDefault() ?? Location.None));
+        if (type.ContainingType != null)
+            problems.Add(new ParseProblem(DiagnosticIds.UnsupportedDeclaration,
+                $"network class '{type.Name}' is nested in '{type.ContainingType.Name}'; declare networks as top-level classes",
+                type.Locations.FirstOrDefault() ?? Location.None));
+        if (type.IsGenericType)
+            problems.Add(new ParseProblem(DiagnosticIds.UnsupportedDeclaration,
+                $"network class '{type.Name}' is generic; networks cannot have type parameters",
+                type.Locations.FirstOrDefault() ?? Location.None));
+        // The generated part supplies Module<Tensor, Tensor>; any other base class is the user's.
+        if (type.BaseType != null && type.BaseType.SpecialType != SpecialType.System_Object && type.BaseType.ToDisplayString() != "TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>")
+            problems.Add(new ParseProblem(DiagnosticIds.UnsupportedDeclaration,
+                $"network class '{type.Name}' derives from '{type.BaseType.Name}'; the generator supplies the base class (TorchSharp's Module<Tensor, Tensor>)",
+                type.Locations.FirstOrDefault() ?? Location.None));
+
+        var layers = new List<LayerDeclaration>();
+        var layerLocations = new List<AttributeLocations>();
+        foreach (var field in type.GetMembers().OfType<IFieldSymbol>())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var layerAttributes = field.GetAttributes().Where(IsLayerAttribute).ToArray();
+            if (layerAttributes.Length == 0) continue;
+            var attribute = layerAttributes[0];
+            var locations = LocationsOf(attribute, field.Locations.FirstOrDefault() ?? Location.None);
+            if (layerAttributes.Length > 1)
+                problems.Add(new ParseProblem(DiagnosticIds.UnsupportedDeclaration,
+                    $"field '{field.Name}' has {layerAttributes.Length} layer attributes; a field declares exactly one layer",
+                    LocationsOf(layerAttributes[1], locations.Attribute).Attribute));
+            if (field.IsStatic)
+                problems.Add(new ParseProblem(DiagnosticIds.UnsupportedDeclaration,
+                    $"field '{field.Name}' is static; layers are instance fields", locations.Attribute));
+            var layer = ReadLayer(attribute, field, problems, locations);
+            if (layer == null) continue;
+            layers.Add(layer);
+            layerLocations.Add(locations);
+        }
+
+        declaration = declaration with { Layers = new EquatableArray<LayerDeclaration>(layers.ToArray()) };
+        var model = new NetworkModel(
+            type.ContainingNamespace.IsGlobalNamespace ? "" : type.ContainingNamespace.ToDisplayString(),
+            type.Name,
+            SyntaxFacts.GetText(type.DeclaredAccessibility == Accessibility.NotApplicable ? Accessibility.Internal : type.DeclaredAccessibility),
+            declaration,
+            problems.Count > 0);
+        return new ParsedNetwork(model, problems, layerLocations, networkLocations);
+    }
+
+    private static bool IsLayerAttribute(AttributeData attribute)
+    {
+        for (var t = attribute.AttributeClass?.BaseType; t != null; t = t.BaseType)
+            if (t.ToDisplayString() == WellKnownNames.LayerAttributeBase) return true;
+        return false;
+    }
+
+    private static NetworkDeclaration ReadNetwork(AttributeData attribute, INamedTypeSymbol type)
+    {
+        var args = Arguments(attribute);
+        return new NetworkDeclaration
+        {
+            Name = GetString(args, "Name") is { Length: > 0 } name ? name : KebabCase(type.Name),
+            Classes = GetInt(args, "Classes", 21),
+            InputChannels = GetInt(args, "InputChannels", 3),
+            InputHeight = GetInt(args, "InputHeight", 513),
+            InputWidth = GetInt(args, "InputWidth", 513),
+        };
+    }
+
+    private static LayerDeclaration? ReadLayer(AttributeData attribute, IFieldSymbol field, List<ParseProblem> problems, AttributeLocations locations)
+    {
+        var attributeName = attribute.AttributeClass?.Name ?? "";
+        var args = Arguments(attribute);
+        LayerKind kind;
+        switch (attributeName)
+        {
+            case "ResNetAttribute": kind = LayerKind.ResNet; break;
+            case "ConvAttribute": kind = LayerKind.Conv; break;
+            case "ConvBnReluAttribute": kind = LayerKind.Conv; break;
+            case "ClassifierAttribute": kind = LayerKind.Classifier; break;
+            case "BatchNormAttribute": kind = LayerKind.BatchNorm; break;
+            case "ReLUAttribute": kind = LayerKind.ReLU; break;
+            case "DropoutAttribute": kind = LayerKind.Dropout; break;
+            case "MaxPoolAttribute": kind = LayerKind.MaxPool; break;
+            case "AvgPoolAttribute": kind = LayerKind.AvgPool; break;
+            case "GlobalAvgPoolAttribute": kind = LayerKind.GlobalAvgPool; break;
+            case "UpsampleAttribute": kind = LayerKind.Upsample; break;
+            case "ConcatAttribute": kind = LayerKind.Concat; break;
+            case "AddAttribute": kind = LayerKind.Add; break;
+            case "EmaUnitAttribute": kind = LayerKind.EmaUnit; break;
+            case "AsppAttribute": kind = LayerKind.Aspp; break;
+            default:
+                problems.Add(new ParseProblem(DiagnosticIds.UnsupportedDeclaration,
+                    $"field '{field.Name}': attribute '{attributeName}' is not a layer this generator knows", locations.Attribute));
+                return null;
+        }
+
+        var memberType = field.Type.ToDisplayString();
+        var allowed = AllowedMemberTypes[kind];
+        bool convExtras = kind == LayerKind.Conv && (GetBool(args, "Norm", attributeName == "ConvBnReluAttribute") || GetBool(args, "Relu", attributeName == "ConvBnReluAttribute") || GetDouble(args, "Dropout", 0) != 0);
+        if (field.Type.TypeKind != TypeKind.Error && Array.IndexOf(allowed, memberType.TrimEnd('?')) < 0)
+        {
+            problems.Add(new ParseProblem(DiagnosticIds.MemberTypeMismatch,
+                $"field '{field.Name}' is declared as '{field.Type.Name}' but a [{attributeName.Replace("Attribute", "")}] layer is a {string.Join(" or ", allowed.Select(a => a.Substring(a.LastIndexOf('.') + 1)))}",
+                field.Locations.FirstOrDefault() ?? locations.Attribute));
+        }
+        else if (kind == LayerKind.Conv && field.Type.Name == "Conv2d" && convExtras)
+        {
+            problems.Add(new ParseProblem(DiagnosticIds.MemberTypeMismatch,
+                $"field '{field.Name}' is a bare Conv2d but its layer asks for batch norm, ReLU or dropout; declare it as ConvBlock",
+                field.Locations.FirstOrDefault() ?? locations.Attribute));
+        }
+
+        bool convBnRelu = attributeName == "ConvBnReluAttribute";
+        var inputs = kind is LayerKind.Concat or LayerKind.Add
+            ? GetStrings(args, "Inputs")
+            : (GetString(args, "From") is { Length: > 0 } from ? new[] { from } : Array.Empty<string>());
+        return new LayerDeclaration
+        {
+            Name = field.Name,
+            Kind = kind,
+            MemberType = field.Type.Name,
+            Inputs = new EquatableArray<string>(inputs),
+            OutChannels = GetInt(args, "OutChannels", kind == LayerKind.Aspp ? 256 : 0),
+            Kernel = GetInt(args, "Kernel", 1),
+            Stride = GetInt(args, "Stride", 1),
+            Dilation = GetInt(args, "Dilation", 1),
+            Padding = GetInt(args, "Padding", -1),
+            Groups = GetInt(args, "Groups", 1),
+            Bias = GetBool(args, "Bias", false),
+            Norm = GetBool(args, "Norm", convBnRelu),
+            Relu = GetBool(args, "Relu", convBnRelu),
+            Dropout = kind == LayerKind.Dropout ? GetDouble(args, "Probability", 0) : GetDouble(args, "Dropout", kind == LayerKind.Aspp ? 0.1 : 0),
+            Depth = GetInt(args, "Depth", 101),
+            Stem = (ResNetStem)GetInt(args, "Stem", 0),
+            OutputStride = GetInt(args, "OutputStride", 8),
+            WidthMultiplier = GetDouble(args, "WidthMultiplier", 1.0),
+            MultiGrid = new EquatableArray<int>(GetInts(args, "MultiGrid") ?? new[] { 1, 2, 4 }),
+            Bases = GetInt(args, "Bases", 64),
+            Iterations = GetInt(args, "Iterations", 3),
+            Momentum = GetDouble(args, "Momentum", 0.9),
+            Renormalize = GetBool(args, "Renormalize", false),
+            Scale = GetDouble(args, "Scale", 0),
+            SizeOf = GetString(args, "SizeOf") ?? "",
+            AlignCorners = GetBool(args, "AlignCorners", true),
+            Rates = new EquatableArray<int>(GetInts(args, "Rates") ?? new[] { 12, 24, 36 }),
+            ImagePooling = GetBool(args, "ImagePooling", true),
+            Auxiliary = GetBool(args, "Auxiliary", false),
+        };
+    }
+
+    /// <summary>Constructor and named arguments by property name (constructor parameters PascalCased).</summary>
+    private static Dictionary<string, TypedConstant> Arguments(AttributeData attribute)
+    {
+        var result = new Dictionary<string, TypedConstant>(StringComparer.Ordinal);
+        var parameters = attribute.AttributeConstructor?.Parameters ?? ImmutableArray<IParameterSymbol>.Empty;
+        for (int i = 0; i < attribute.ConstructorArguments.Length && i < parameters.Length; i++)
+            result[PropertyNameOf(parameters[i].Name)] = attribute.ConstructorArguments[i];
+        foreach (var named in attribute.NamedArguments)
+            result[named.Key] = named.Value;
+        return result;
+    }
+
+    private static string PropertyNameOf(string parameterName) =>
+        parameterName.Length == 0 ? parameterName : char.ToUpperInvariant(parameterName[0]) + parameterName.Substring(1);
+
+    private static int GetInt(Dictionary<string, TypedConstant> args, string name, int fallback) =>
+        args.TryGetValue(name, out var c) && c.Kind != TypedConstantKind.Error && c.Kind != TypedConstantKind.Array && c.Value is not null
+            ? c.Value switch { int i => i, _ => fallback }
+            : fallback;
+
+    private static double GetDouble(Dictionary<string, TypedConstant> args, string name, double fallback) =>
+        args.TryGetValue(name, out var c) && c.Kind != TypedConstantKind.Error && c.Kind != TypedConstantKind.Array && c.Value is not null
+            ? c.Value switch { double d => d, float f => f, int i => i, _ => fallback }
+            : fallback;
+
+    private static bool GetBool(Dictionary<string, TypedConstant> args, string name, bool fallback) =>
+        args.TryGetValue(name, out var c) && c.Kind != TypedConstantKind.Error && c.Kind != TypedConstantKind.Array && c.Value is bool b ? b : fallback;
+
+    private static string? GetString(Dictionary<string, TypedConstant> args, string name) =>
+        args.TryGetValue(name, out var c) && c.Kind != TypedConstantKind.Error && c.Kind != TypedConstantKind.Array ? c.Value as string : null;
+
+    private static string[] GetStrings(Dictionary<string, TypedConstant> args, string name) =>
+        args.TryGetValue(name, out var c) && c.Kind == TypedConstantKind.Array && !c.IsNull
+            ? c.Values.Select(v => v.Value as string ?? "").ToArray()
+            : Array.Empty<string>();
+
+    private static int[]? GetInts(Dictionary<string, TypedConstant> args, string name) =>
+        args.TryGetValue(name, out var c) && c.Kind == TypedConstantKind.Array
+            ? (c.IsNull ? Array.Empty<int>() : c.Values.Select(v => v.Value is int i ? i : 0).ToArray())
+            : null;
+
+    /// <summary>Where the attribute and each of its arguments are, keyed by property name.</summary>
+    private static AttributeLocations LocationsOf(AttributeData attribute, Location fallback)
+    {
+        var map = new Dictionary<string, Location>(StringComparer.Ordinal);
+        if (attribute.ApplicationSyntaxReference?.GetSyntax() is not AttributeSyntax syntax)
+            return new AttributeLocations(fallback, map);
+        var parameters = attribute.AttributeConstructor?.Parameters ?? ImmutableArray<IParameterSymbol>.Empty;
+        var arguments = syntax.ArgumentList?.Arguments ?? default;
+        int position = 0;
+        foreach (var argument in arguments)
+        {
+            string? key = null;
+            if (argument.NameEquals != null) key = argument.NameEquals.Name.Identifier.ValueText;
+            else if (argument.NameColon != null) key = PropertyNameOf(argument.NameColon.Name.Identifier.ValueText);
+            else if (parameters.Length > 0) key = PropertyNameOf(parameters[Math.Min(position, parameters.Length - 1)].Name);
+            if (argument.NameEquals == null) position++;
+            if (key == null) continue;
+            if (key == "Probability") map["Dropout"] = argument.GetLocation();
+            if (map.ContainsKey(key))
+                continue; // params arrays: keep the first element's location
+            map[key] = argument.GetLocation();
+        }
+        return new AttributeLocations(syntax.GetLocation(), map);
+    }
+
+    /// <summary>"EmaNetR101" -> "ema-net-r101"; used only when the attribute gives no name.</summary>
+    public static string KebabCase(string name)
+    {
+        var chars = new List<char>();
+        for (int i = 0; i < name.Length; i++)
+        {
+            char c = name[i];
+            if (char.IsUpper(c) && i > 0 && !char.IsUpper(name[i - 1])) chars.Add('-');
+            chars.Add(char.ToLowerInvariant(c));
+        }
+        return new string(chars.ToArray());
+    }
+}

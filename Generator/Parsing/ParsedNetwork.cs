@@ -1,0 +1,52 @@
+using System.Collections.Generic;
+using EMANet.Generator.Model;
+using Microsoft.CodeAnalysis;
+
+namespace EMANet.Generator.Parsing;
+
+/// <summary>A problem found while reading the attributes, before the engine runs.</summary>
+internal sealed record ParseProblem(string Id, string Message, Location Location);
+
+/// <summary>
+/// The parser's full result: the cacheable model plus, for the analyzer, where each attribute
+/// and argument sits so that a finding can point at it. Never enters the incremental pipeline.
+/// </summary>
+internal sealed class ParsedNetwork
+{
+    public ParsedNetwork(NetworkModel model, IReadOnlyList<ParseProblem> problems, IReadOnlyList<AttributeLocations> layerLocations, AttributeLocations networkLocations)
+    {
+        Model = model;
+        Problems = problems;
+        LayerLocations = layerLocations;
+        NetworkLocations = networkLocations;
+    }
+
+    public NetworkModel Model { get; }
+    public IReadOnlyList<ParseProblem> Problems { get; }
+    public IReadOnlyList<AttributeLocations> LayerLocations { get; }
+    public AttributeLocations NetworkLocations { get; }
+
+    /// <summary>Where a finding about layer <paramref name="layerIndex"/> (-1: the network) and <paramref name="argument"/> points.</summary>
+    public Location LocationOf(int layerIndex, string? argument)
+    {
+        var attribute = layerIndex >= 0 && layerIndex < LayerLocations.Count ? LayerLocations[layerIndex] : NetworkLocations;
+        return attribute.Of(argument);
+    }
+}
+
+/// <summary>An attribute's location and its arguments' locations, by argument name.</summary>
+internal sealed class AttributeLocations
+{
+    private readonly Dictionary<string, Location> _arguments;
+
+    public AttributeLocations(Location attribute, Dictionary<string, Location> arguments)
+    {
+        Attribute = attribute;
+        _arguments = arguments;
+    }
+
+    public Location Attribute { get; }
+
+    public Location Of(string? argument) =>
+        argument != null && _arguments.TryGetValue(argument, out var location) ? location : Attribute;
+}

@@ -1,0 +1,13 @@
+namespace EMANet.Models;
+
+/// <summary>EMANet(256): the 256-channel EMA head on a deep-stem ResNet-101 at output stride 8.</summary>
+[SegmentationNetwork("emanet-r101-c256")]
+public partial class EmaNetR101C256
+{
+    [ResNet(101, Stem = ResNetStem.Deep, OutputStride = 8)] private readonly ResNet backbone;
+    [ConvBnRelu(256, 3)] private readonly ConvBlock fc0;
+    [EmaUnit(Bases = 64, Iterations = 3, Momentum = 0.9)] private readonly EmaUnit emau;
+    [ConvBnRelu(256, 3, Dropout = 0.1)] private readonly ConvBlock fc1;
+    [Classifier] private readonly Conv2d fc2;
+    [Upsample(SizeOf = "input", AlignCorners = true)] private readonly BilinearUpsample upsample;
+}

@@ -1,0 +1,2 @@
+global using EMANet.Runtime.Blocks;
+global using TorchSharp.Modules;
