@@ -8,7 +8,25 @@ namespace EMANet.Generator.Emit;
 internal static class Literals
 {
     public static string String(string value) =>
-        "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n").Replace("\r", "\\r") + "\"";
+        "\"" + EscapeControl(value.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n").Replace("\r", "\\r")) + "\"";
+
+    /// <summary>
+    /// Control characters, the characters C# treats as line breaks (U+0085, U+2028, U+2029) and
+    /// surrogates (a lone one cannot be encoded) as \uXXXX escapes, so that a literal or a comment
+    /// stays on one line and the source stays valid UTF-8.
+    /// </summary>
+    public static string EscapeControl(string value)
+    {
+        var sb = new System.Text.StringBuilder(value.Length);
+        foreach (char c in value)
+        {
+            if (char.IsControl(c) || char.IsSurrogate(c) || c == '\u2028' || c == '\u2029')
+                sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
+            else
+                sb.Append(c);
+        }
+        return sb.ToString();
+    }
 
     public static string Double(double value) =>
         double.IsNaN(value) ? "double.NaN"

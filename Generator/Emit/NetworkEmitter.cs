@@ -25,7 +25,7 @@ internal static class NetworkEmitter
     {
         if (model.HasDeclarationErrors) return null;
         var analysis = ShapeEngine.Analyze(model.Declaration);
-        if (analysis.HasErrors) return null;
+        if (analysis.HasErrors || analysis.Output == null) return null;
         return new Writer(model, analysis).Write();
     }
 
@@ -37,6 +37,12 @@ internal static class NetworkEmitter
         private readonly Dictionary<string, LayerOutput> _outputs = new(StringComparer.Ordinal);
         private readonly bool[] _auxiliary;
         private readonly CodeWriter _w = new();
+        private readonly Dictionary<string, string> _locals = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _backbonesWithFeatureReads;
+
+        // Keys of the forward's own locals in _locals; '#' cannot start a layer reference.
+        private const string ScopeLocal = "#scope";
+        private const string AuxiliaryLocal = "#auxiliary";
 
         public Writer(NetworkModel model, NetworkAnalysis analysis)
         {
@@ -46,7 +52,41 @@ internal static class NetworkEmitter
             foreach (var o in analysis.Outputs)
                 if (!_outputs.ContainsKey(o.Name)) _outputs[o.Name] = o;
             _auxiliary = _d.Layers.Select(l => analysis.Layers.Where(r => Owns(l.Name, r.Name)).Any(r => r.Auxiliary)).ToArray();
+            _backbonesWithFeatureReads = BackbonesWithFeatureReads();
+            AllocateLocals();
         }
+
+        /// <summary>
+        /// Names the forward's locals: each layer's output after the layer, a backbone's stages as
+        /// "backbone_layer1", plus the dispose scope and the resized auxiliary logits. Layer names
+        /// win; a stage or helper local that would collide with one gets a numeric suffix.
+        /// </summary>
+        private void AllocateLocals()
+        {
+            var taken = new HashSet<string>(StringComparer.Ordinal);
+            void Allocate(string key, string preferred)
+            {
+                string bare = preferred.TrimStart('@');
+                string candidate = bare;
+                for (int n = 2; taken.Contains(candidate); n++) candidate = bare + "_" + n;
+                taken.Add(candidate);
+                _locals[key] = candidate == bare && preferred.StartsWith("@", StringComparison.Ordinal) ? preferred : Id(candidate);
+            }
+            Allocate(ShapeEngine.InputName, "input");
+            foreach (var l in _d.Layers)
+                if (!_locals.ContainsKey(l.Name)) Allocate(l.Name, Id(l.Name));
+            foreach (var l in _d.Layers.Where(l => l.Kind == LayerKind.ResNet && _backbonesWithFeatureReads.Contains(l.Name)))
+            {
+                Allocate(l.Name + "#features", l.Name + "_features");
+                foreach (var stage in Stages)
+                    Allocate(l.Name + "." + stage, l.Name + "_" + stage);
+                _locals[l.Name + ".layer4"] = _locals[l.Name];
+            }
+            Allocate(ScopeLocal, "disposeScope");
+            Allocate(AuxiliaryLocal, "auxiliaryAtInput");
+        }
+
+        private static readonly string[] Stages = { "stem", "layer1", "layer2", "layer3" };
 
         private static bool Owns(string layer, string row) => row == layer || row.StartsWith(layer + ".", StringComparison.Ordinal);
 
@@ -96,7 +136,8 @@ internal static class NetworkEmitter
             _w.Line("/// </remarks>");
         }
 
-        private static string Xml(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
+        /// <summary>Text for a /// comment: XML-escaped, and nothing that would end the comment line (line breaks, other control characters).</summary>
+        private static string Xml(string text) => Literals.EscapeControl(text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;"));
 
         private void WriteConstants()
         {
@@ -223,7 +264,8 @@ internal static class NetworkEmitter
         private static string Id(string name) =>
             SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None || SyntaxFacts.GetContextualKeywordKind(name) != SyntaxKind.None && name == "var" ? "@" + name : name;
 
-        private static string Local(string reference) => reference == ShapeEngine.InputName ? "input" : Id(reference.Replace('.', '_'));
+        /// <summary>The local holding a layer's (or stage's, or the input's) output in the forward.</summary>
+        private string Local(string reference) => _locals[reference];
 
         /// <summary>ResNets whose stages are read by later layers: their forward returns every stage.</summary>
         private HashSet<string> BackbonesWithFeatureReads()
@@ -242,7 +284,7 @@ internal static class NetworkEmitter
         {
             _w.Line("/// <summary>Logits at the input's size, B x Classes x H x W. Shapes in the comments are at the declared input, batch 1.</summary>");
             _w.Open($"public override {Tensor} forward({Tensor} input)");
-            _w.Line($"using var disposeScope = {Torch}.NewDisposeScope();");
+            _w.Line($"using var {Local(ScopeLocal)} = {Torch}.NewDisposeScope();");
             WriteBody(includeAuxiliary: false);
             var main = _d.Layers[_analysis.MainOutputLayer].Name;
             _w.Line($"return {Local(main)}.MoveToOuterDisposeScope();");
@@ -262,18 +304,19 @@ internal static class NetworkEmitter
                 return;
             }
             _w.Open($"public ({Tensor} Main, {Tensor}? Auxiliary) ForwardTraining({Tensor} input)");
-            _w.Line($"using var disposeScope = {Torch}.NewDisposeScope();");
+            _w.Line($"using var {Local(ScopeLocal)} = {Torch}.NewDisposeScope();");
             WriteBody(includeAuxiliary: true);
             var aux = Local(auxiliary[0]);
-            _w.Line($"var auxiliaryAtInput = {Torch}.nn.functional.interpolate({aux}, new long[] {{ input.shape[2], input.shape[3] }}, mode: {Torch}.InterpolationMode.Bilinear, align_corners: true);");
-            _w.Line($"return ({Local(main)}.MoveToOuterDisposeScope(), auxiliaryAtInput.MoveToOuterDisposeScope());");
+            var resized = Local(AuxiliaryLocal);
+            _w.Line($"var {resized} = {Torch}.nn.functional.interpolate({aux}, new long[] {{ input.shape[2], input.shape[3] }}, mode: {Torch}.InterpolationMode.Bilinear, align_corners: true);");
+            _w.Line($"return ({Local(main)}.MoveToOuterDisposeScope(), {resized}.MoveToOuterDisposeScope());");
             _w.Close();
             _w.Line();
         }
 
         private void WriteBody(bool includeAuxiliary)
         {
-            var featureReads = BackbonesWithFeatureReads();
+            var featureReads = _backbonesWithFeatureReads;
             var previous = ShapeEngine.InputName;
             for (int i = 0; i < _d.Layers.Count; i++)
             {
@@ -290,10 +333,11 @@ internal static class NetworkEmitter
                 string x = Local(inputs[0]);
                 if (l.Kind == LayerKind.ResNet && featureReads.Contains(l.Name))
                 {
-                    _w.Line($"var {Local(l.Name)}_features = {field}.ForwardFeatures({x});");
-                    foreach (var stage in new[] { "stem", "layer1", "layer2", "layer3" })
-                        _w.Line($"var {Local(l.Name + "." + stage)} = {Local(l.Name)}_features.{char.ToUpperInvariant(stage[0]) + stage.Substring(1)}; // {_outputs[l.Name + "." + stage].Shape}");
-                    _w.Line($"var {Local(l.Name)} = {Local(l.Name)}_features.Layer4;{comment}");
+                    var features = Local(l.Name + "#features");
+                    _w.Line($"var {features} = {field}.ForwardFeatures({x});");
+                    foreach (var stage in Stages)
+                        _w.Line($"var {Local(l.Name + "." + stage)} = {features}.{char.ToUpperInvariant(stage[0]) + stage.Substring(1)}; // {_outputs[l.Name + "." + stage].Shape}");
+                    _w.Line($"var {Local(l.Name)} = {features}.Layer4;{comment}");
                 }
                 else if (l.Kind == LayerKind.Upsample)
                 {

@@ -36,10 +36,17 @@ internal static class DeclarationParser
         [LayerKind.Aspp] = new[] { "EMANet.Runtime.Blocks.Aspp" },
     };
 
+    /// <summary>Members the generated part declares; a layer field with one of these names would not compile.</summary>
+    private static readonly HashSet<string> GeneratedMemberNames = new(StringComparer.Ordinal)
+    {
+        "NetworkName", "ParameterCount", "MultiplyAccumulates", "Flops", "ActivationBytes", "DeclaredOutputStride", "Classes", "InputShape",
+        "OutputStride", "EmaUnits", "forward", "ForwardTraining", "Declaration", "Descriptor", "CostTable",
+    };
+
     public static ParsedNetwork Parse(INamedTypeSymbol type, AttributeData networkAttribute, CancellationToken cancellationToken)
     {
         var problems = new List<ParseProblem>();
-        var networkLocations = LocationsOf(networkAttribute, type.Locations.FirstOrDefault() ?? Location.None);
+        var networkLocations = LocationsOf(networkAttribute, type.Locations.FirstOrDefault() ?? Location.None, null);
         var declaration = ReadNetwork(networkAttribute, type);
 
         bool isPartial = type.DeclaringSyntaxReferences
@@ -72,11 +79,16 @@ internal static class DeclarationParser
             var layerAttributes = field.GetAttributes().Where(IsLayerAttribute).ToArray();
             if (layerAttributes.Length == 0) continue;
             var attribute = layerAttributes[0];
-            var locations = LocationsOf(attribute, field.Locations.FirstOrDefault() ?? Location.None);
+            var fieldLocation = field.Locations.FirstOrDefault() ?? Location.None;
+            var locations = LocationsOf(attribute, fieldLocation, fieldLocation);
+            if (GeneratedMemberNames.Contains(field.Name))
+                problems.Add(new ParseProblem(DiagnosticIds.DuplicateLayerName,
+                    $"field '{field.Name}' has the name of a member the generator adds to '{type.Name}' ({string.Join(", ", GeneratedMemberNames.OrderBy(n => n, StringComparer.Ordinal))}); rename the field",
+                    fieldLocation));
             if (layerAttributes.Length > 1)
                 problems.Add(new ParseProblem(DiagnosticIds.UnsupportedDeclaration,
                     $"field '{field.Name}' has {layerAttributes.Length} layer attributes; a field declares exactly one layer",
-                    LocationsOf(layerAttributes[1], locations.Attribute).Attribute));
+                    LocationsOf(layerAttributes[1], locations.Attribute, null).Attribute));
             if (field.IsStatic)
                 problems.Add(new ParseProblem(DiagnosticIds.UnsupportedDeclaration,
                     $"field '{field.Name}' is static; layers are instance fields", locations.Attribute));
@@ -145,19 +157,20 @@ internal static class DeclarationParser
         }
 
         var memberType = field.Type.ToDisplayString();
+        var typeLocation = TypeLocationOf(field) ?? field.Locations.FirstOrDefault() ?? locations.Attribute;
         var allowed = AllowedMemberTypes[kind];
         bool convExtras = kind == LayerKind.Conv && (GetBool(args, "Norm", attributeName == "ConvBnReluAttribute") || GetBool(args, "Relu", attributeName == "ConvBnReluAttribute") || GetDouble(args, "Dropout", 0) != 0);
         if (field.Type.TypeKind != TypeKind.Error && Array.IndexOf(allowed, memberType.TrimEnd('?')) < 0)
         {
             problems.Add(new ParseProblem(DiagnosticIds.MemberTypeMismatch,
-                $"field '{field.Name}' is declared as '{field.Type.Name}' but a [{attributeName.Replace("Attribute", "")}] layer is a {string.Join(" or ", allowed.Select(a => a.Substring(a.LastIndexOf('.') + 1)))}",
-                field.Locations.FirstOrDefault() ?? locations.Attribute));
+                $"field '{field.Name}' is declared as '{field.Type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat)}' but a [{attributeName.Replace("Attribute", "")}] layer is a {string.Join(" or ", allowed.Select(a => a.Substring(a.LastIndexOf('.') + 1)))}",
+                typeLocation));
         }
         else if (kind == LayerKind.Conv && field.Type.Name == "Conv2d" && convExtras)
         {
             problems.Add(new ParseProblem(DiagnosticIds.MemberTypeMismatch,
                 $"field '{field.Name}' is a bare Conv2d but its layer asks for batch norm, ReLU or dropout; declare it as ConvBlock",
-                field.Locations.FirstOrDefault() ?? locations.Attribute));
+                typeLocation));
         }
 
         bool convBnRelu = attributeName == "ConvBnReluAttribute";
@@ -239,10 +252,21 @@ internal static class DeclarationParser
             ? (c.IsNull ? Array.Empty<int>() : c.Values.Select(v => v.Value is int i ? i : 0).ToArray())
             : null;
 
-    /// <summary>Where the attribute and each of its arguments are, keyed by property name.</summary>
-    private static AttributeLocations LocationsOf(AttributeData attribute, Location fallback)
+    /// <summary>The type in a field's declaration (<c>EmaUnit</c> in <c>private readonly EmaUnit x;</c>).</summary>
+    private static Location? TypeLocationOf(IFieldSymbol field) =>
+        field.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax() is VariableDeclaratorSyntax { Parent: VariableDeclarationSyntax declaration }
+            ? declaration.Type.GetLocation()
+            : null;
+
+    /// <summary>
+    /// Where the attribute and each of its arguments are, keyed by property name; elements of array
+    /// arguments (params or <c>new[] { ... }</c>) also as "Name[i]". <paramref name="member"/>, when
+    /// given, is where "Name" points: the field that declares the layer.
+    /// </summary>
+    private static AttributeLocations LocationsOf(AttributeData attribute, Location fallback, Location? member)
     {
         var map = new Dictionary<string, Location>(StringComparer.Ordinal);
+        if (member != null) map["Name"] = member;
         if (attribute.ApplicationSyntaxReference?.GetSyntax() is not AttributeSyntax syntax)
             return new AttributeLocations(fallback, map);
         var parameters = attribute.AttributeConstructor?.Parameters ?? ImmutableArray<IParameterSymbol>.Empty;
@@ -251,11 +275,22 @@ internal static class DeclarationParser
         foreach (var argument in arguments)
         {
             string? key = null;
+            int element = -1;
             if (argument.NameEquals != null) key = argument.NameEquals.Name.Identifier.ValueText;
             else if (argument.NameColon != null) key = PropertyNameOf(argument.NameColon.Name.Identifier.ValueText);
-            else if (parameters.Length > 0) key = PropertyNameOf(parameters[Math.Min(position, parameters.Length - 1)].Name);
+            else if (parameters.Length > 0)
+            {
+                int index = Math.Min(position, parameters.Length - 1);
+                key = PropertyNameOf(parameters[index].Name);
+                // A params array given element by element: the n-th extra argument is element n.
+                if (parameters[index].IsParams && !IsArrayExpression(argument.Expression)) element = position - index;
+            }
             if (argument.NameEquals == null) position++;
             if (key == null) continue;
+            if (element >= 0) map[key + "[" + element + "]"] = argument.GetLocation();
+            else
+                foreach (var (item, i) in ElementsOf(argument.Expression).Select((e, i) => (e, i)))
+                    map[key + "[" + i + "]"] = item.GetLocation();
             if (key == "Probability") map["Dropout"] = argument.GetLocation();
             if (map.ContainsKey(key))
                 continue; // params arrays: keep the first element's location
@@ -263,6 +298,18 @@ internal static class DeclarationParser
         }
         return new AttributeLocations(syntax.GetLocation(), map);
     }
+
+    private static bool IsArrayExpression(ExpressionSyntax expression) =>
+        expression is ArrayCreationExpressionSyntax or ImplicitArrayCreationExpressionSyntax or CollectionExpressionSyntax;
+
+    /// <summary>The elements of <c>new[] { ... }</c>, <c>new int[] { ... }</c> or <c>[ ... ]</c>; none for anything else.</summary>
+    private static IEnumerable<SyntaxNode> ElementsOf(ExpressionSyntax expression) => expression switch
+    {
+        ArrayCreationExpressionSyntax { Initializer: { } init } => init.Expressions,
+        ImplicitArrayCreationExpressionSyntax { Initializer: { } init } => init.Expressions,
+        CollectionExpressionSyntax collection => collection.Elements,
+        _ => Enumerable.Empty<SyntaxNode>(),
+    };
 
     /// <summary>"EmaNetR101" -> "ema-net-r101"; used only when the attribute gives no name.</summary>
     public static string KebabCase(string name)

@@ -47,6 +47,13 @@ internal sealed class AttributeLocations
 
     public Location Attribute { get; }
 
-    public Location Of(string? argument) =>
-        argument != null && _arguments.TryGetValue(argument, out var location) ? location : Attribute;
+    /// <summary>The argument's location; for "Inputs[1]" the element's, else the whole argument's; else the attribute's.</summary>
+    public Location Of(string? argument)
+    {
+        if (argument == null) return Attribute;
+        if (_arguments.TryGetValue(argument, out var location)) return location;
+        int bracket = argument.IndexOf('[');
+        if (bracket > 0 && _arguments.TryGetValue(argument.Substring(0, bracket), out location)) return location;
+        return Attribute;
+    }
 }

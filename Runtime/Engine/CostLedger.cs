@@ -19,13 +19,23 @@ public sealed class CostLedger
 
     public bool Auxiliary { get; set; }
 
+    // Counts are checked: a declaration whose sizes overflow 64 bits throws OverflowException,
+    // which the engine reports as an invalid argument instead of wrapping to nonsense.
     public void Add(string name, string kind, FeatureShape output, long parameters, long macs, long flops, bool countMemory = true) =>
-        _rows.Add(new LayerCost(name, kind, output, parameters, macs, flops, countMemory ? output.Elements * BytesPerElement : 0, Auxiliary));
+        _rows.Add(new LayerCost(name, kind, output, parameters, macs, flops, countMemory ? checked(output.Elements * BytesPerElement) : 0, Auxiliary));
 
-    public static int ConvOutput(int size, int kernel, int stride, int dilation, int padding) =>
-        (size + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1;
+    /// <summary>
+    /// PyTorch's floor((size + 2p - d(k-1) - 1) / s) + 1; 0 when the (dilated) kernel does not fit
+    /// the padded input, which PyTorch refuses (C#'s truncating division would round -1/2 up to 0
+    /// and report one pixel).
+    /// </summary>
+    public static int ConvOutput(int size, int kernel, int stride, int dilation, int padding)
+    {
+        long span = checked((long)size + 2L * padding - (long)dilation * (kernel - 1) - 1);
+        return span < 0 ? 0 : checked((int)(span / stride + 1));
+    }
 
-    public static int SamePadding(int kernel, int dilation) => dilation * (kernel - 1) / 2;
+    public static int SamePadding(int kernel, int dilation) => checked(dilation * (kernel - 1) / 2);
 
     public FeatureShape Conv(string name, FeatureShape input, int outChannels, int kernel, int stride = 1, int dilation = 1, int padding = -1, int groups = 1, bool bias = false)
     {
@@ -33,16 +43,16 @@ public sealed class CostLedger
         var output = new FeatureShape(outChannels,
             ConvOutput(input.Height, kernel, stride, dilation, padding),
             ConvOutput(input.Width, kernel, stride, dilation, padding));
-        long weights = (long)kernel * kernel * (input.Channels / groups) * outChannels;
-        long macs = weights * output.Pixels;
+        long weights = checked((long)kernel * kernel * (input.Channels / groups) * outChannels);
+        long macs = checked(weights * output.Pixels);
         long biasAdds = bias ? output.Elements : 0;
-        Add(name, "Conv2d", output, weights + (bias ? outChannels : 0), macs, macs + biasAdds);
+        Add(name, "Conv2d", output, checked(weights + (bias ? outChannels : 0)), macs, checked(macs + biasAdds));
         return output;
     }
 
     public FeatureShape BatchNorm(string name, FeatureShape shape)
     {
-        Add(name, "BatchNorm2d", shape, 2L * shape.Channels, 0, 2 * shape.Elements);
+        Add(name, "BatchNorm2d", shape, 2L * shape.Channels, 0, checked(2 * shape.Elements));
         return shape;
     }
 
@@ -87,14 +97,14 @@ public sealed class CostLedger
     public FeatureShape Upsample(string name, FeatureShape input, int height, int width)
     {
         var output = new FeatureShape(input.Channels, height, width);
-        Add(name, "Upsample", output, 0, 0, 7 * output.Elements);
+        Add(name, "Upsample", output, 0, 0, checked(7 * output.Elements));
         return output;
     }
 
     /// <summary>Element-wise sum of <paramref name="operands"/> maps: one add per element per extra operand.</summary>
     public FeatureShape Sum(string name, FeatureShape shape, int operands = 2)
     {
-        Add(name, "Add", shape, 0, 0, (operands - 1) * shape.Elements);
+        Add(name, "Add", shape, 0, 0, checked((operands - 1) * shape.Elements));
         return shape;
     }
 

@@ -3,7 +3,8 @@ namespace EMANet.Engine;
 /// <summary>Channels x height x width of one feature map (batch 1).</summary>
 public readonly record struct FeatureShape(int Channels, int Height, int Width)
 {
-    public long Elements => (long)Channels * Height * Width;
+    /// <summary>C x H x W; throws OverflowException past 64 bits (the engine reports that).</summary>
+    public long Elements => checked((long)Channels * Height * Width);
 
     public long Pixels => (long)Height * Width;
 

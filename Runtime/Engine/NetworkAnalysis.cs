@@ -4,7 +4,11 @@ using System.Linq;
 namespace EMANet.Engine;
 
 /// <summary>The output of one declared layer: its shape and where its channel count came from.</summary>
-public sealed record LayerOutput(string Name, int LayerIndex, FeatureShape Shape, string Origin);
+public sealed record LayerOutput(string Name, int LayerIndex, FeatureShape Shape, string Origin)
+{
+    /// <summary>What set the spatial size, for messages: "the network input", "'b' Stride = 2", "'backbone' at output stride 8".</summary>
+    public string SizeOrigin { get; init; } = "";
+}
 
 /// <summary>What the engine found for a declaration at one input size.</summary>
 public sealed class NetworkAnalysis

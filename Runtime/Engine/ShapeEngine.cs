@@ -44,14 +44,16 @@ public static class ShapeEngine
         public NetworkAnalysis Execute()
         {
             CheckNetwork();
-            var inputOut = new LayerOutput(InputName, -1, _input, "the network input (" + _input + ")");
+            var inputOut = new LayerOutput(InputName, -1, _input, "the network input (" + _input + ")") { SizeOrigin = "the network input" };
             _byName[InputName] = inputOut;
             var layers = _d.Layers;
             for (int i = 0; i < layers.Count; i++)
             {
                 var name = layers[i].Name;
-                if (_declaredAt.ContainsKey(name) || name == InputName)
-                    Error(DiagnosticIds.DuplicateLayerName, i, "Name", $"layer name '{name}' is used twice (first by layer {(name == InputName ? "'input', the network input" : "#" + (_declaredAt[name] + 1))}); state-dict keys must be unique");
+                if (name == InputName)
+                    Error(DiagnosticIds.DuplicateLayerName, i, "Name", $"layer name '{name}' is the name of the network input (what From = \"input\" reads); rename the layer");
+                else if (_declaredAt.ContainsKey(name))
+                    Error(DiagnosticIds.DuplicateLayerName, i, "Name", $"layer name '{name}' is used twice (first by layer #{_declaredAt[name] + 1}); state-dict keys must be unique");
                 else
                     _declaredAt[name] = i;
             }
@@ -63,7 +65,7 @@ public static class ShapeEngine
             {
                 _layerIndex = i;
                 _ledger.Auxiliary = auxiliary[i];
-                var produced = AnalyzeLayer(layers[i], previous);
+                var produced = !auxiliary[i] && ReadsAuxiliaryClassifier(layers, i) ? null : AnalyzeLayer(layers[i], previous);
                 previous = produced;
                 if (!auxiliary[i]) mainLayer = i;
             }
@@ -73,6 +75,8 @@ public static class ShapeEngine
             {
                 if (layers.Count == 0)
                     Error(DiagnosticIds.UnsupportedDeclaration, -1, null, $"network '{_d.Name}' declares no layers: add members with layer attributes such as [ResNet], [Conv] or [Classifier]");
+                else
+                    Error(DiagnosticIds.UnsupportedDeclaration, -1, null, $"network '{_d.Name}' has no main output: every layer feeds only auxiliary classifiers; end the inference path with a [Classifier] without Auxiliary = true");
             }
             else if (_byName.TryGetValue(layers[mainLayer].Name, out var main) && main.LayerIndex == mainLayer)
             {
@@ -85,16 +89,40 @@ public static class ShapeEngine
                         $"layer '{main.Name}' is the network's output but is {main.Shape.Spatial} while the input is {_input.Spatial}: end with [Upsample(SizeOf = \"input\")]");
             }
 
+            if (!_findings.Any(f => f.Severity == FindingSeverity.Error) && !TotalsFit())
+                Error(DiagnosticIds.InvalidArgument, -1, null, $"network '{_d.Name}': its total parameters, FLOPs or memory overflow 64-bit counts; the declared sizes are too large");
+
             if (_outputStride > 1 && !Divides(_outputStride, _input.Height, _input.Width))
-                Warning(DiagnosticIds.InputNotDivisible, -1, null,
-                    $"input {_input.Spatial} is neither a multiple of the output stride {_outputStride} nor a multiple plus one (e.g. {_outputStride * (_input.Height / _outputStride) + 1}): feature maps will be cropped unevenly at the border");
+            {
+                bool heightFits = Fits(_outputStride, _input.Height);
+                int size = heightFits ? _input.Width : _input.Height;
+                long below = (long)_outputStride * ((size - 1) / _outputStride) + 1;
+                Warning(DiagnosticIds.InputNotDivisible, -1, heightFits ? "InputWidth" : "InputHeight",
+                    $"input {_input.Spatial} is neither a multiple of the output stride {_outputStride} nor a multiple plus one (e.g. {below} or {below + _outputStride}): feature maps will be cropped unevenly at the border");
+            }
 
             return new NetworkAnalysis(_d, _input, _classes, _ledger.Rows.ToArray(), _findings.ToArray(), _outputs.ToArray(),
                 _findings.Any(f => f.Severity == FindingSeverity.Error) ? null : output, _outputStride, mainLayer);
         }
 
-        private static bool Divides(int stride, int h, int w) =>
-            (h % stride == 0 || (h - 1) % stride == 0) && (w % stride == 0 || (w - 1) % stride == 0);
+        /// <summary>Whether every total the generator writes (sums over all rows, auxiliary ones included) fits a long.</summary>
+        private bool TotalsFit()
+        {
+            try
+            {
+                // Enumerable.Sum over longs is checked.
+                _ = _ledger.Rows.Sum(r => r.Parameters) + _ledger.Rows.Sum(r => r.Macs) + _ledger.Rows.Sum(r => r.Flops) + _ledger.Rows.Sum(r => r.MemoryBytes);
+                return true;
+            }
+            catch (OverflowException)
+            {
+                return false;
+            }
+        }
+
+        private static bool Divides(int stride, int h, int w) => Fits(stride, h) && Fits(stride, w);
+
+        private static bool Fits(int stride, int size) => size % stride == 0 || (size - 1) % stride == 0;
 
         private void CheckNetwork()
         {
@@ -126,6 +154,31 @@ public static class ShapeEngine
 
         private static bool ReadsAsSizeOnly(LayerDeclaration layer, string name) => false;
 
+        /// <summary>
+        /// An auxiliary classifier runs in training only, so a layer of the inference path cannot read
+        /// it (explicitly, through SizeOf, or as the previous layer). Reports and returns true if layer <paramref name="i"/> does.
+        /// </summary>
+        private bool ReadsAuxiliaryClassifier(EquatableArray<LayerDeclaration> layers, int i)
+        {
+            var l = layers[i];
+            var reads = new List<(string Name, string? Argument)>();
+            if (l.Inputs.Count == 0) { if (i > 0) reads.Add((layers[i - 1].Name, null)); }
+            else
+                for (int k = 0; k < l.Inputs.Count; k++)
+                    reads.Add((RootName(l.Inputs[k]), l.Kind is LayerKind.Concat or LayerKind.Add ? $"Inputs[{k}]" : "From"));
+            if (l.Kind == LayerKind.Upsample && l.SizeOf.Length > 0) reads.Add((RootName(l.SizeOf), "SizeOf"));
+            foreach (var (name, argument) in reads)
+                for (int j = 0; j < i; j++)
+                    if (layers[j].Name == name && layers[j].Kind == LayerKind.Classifier && layers[j].Auxiliary)
+                    {
+                        Error(DiagnosticIds.UnsupportedDeclaration, i, argument,
+                            $"layer '{l.Name}' reads '{name}', an auxiliary classifier, which runs in training only; " +
+                            (argument == null ? "declare auxiliary heads after the main output, or give this layer a From" : "read a layer of the inference path"));
+                        return true;
+                    }
+            return false;
+        }
+
         private static string RootName(string reference)
         {
             int dot = reference.IndexOf('.');
@@ -143,11 +196,11 @@ public static class ShapeEngine
                     LayerKind.ResNet => ResNet(l, inputs[0]),
                     LayerKind.Conv => Conv(l, inputs[0]),
                     LayerKind.Classifier => Classifier(l, inputs[0]),
-                    LayerKind.BatchNorm => Register(l, _ledger.BatchNorm(l.Name, inputs[0].Shape), inputs[0].Origin),
-                    LayerKind.ReLU => Register(l, _ledger.Relu(l.Name, inputs[0].Shape), inputs[0].Origin),
+                    LayerKind.BatchNorm => Register(l, _ledger.BatchNorm(l.Name, inputs[0].Shape), inputs[0].Origin, inputs[0]),
+                    LayerKind.ReLU => Register(l, _ledger.Relu(l.Name, inputs[0].Shape), inputs[0].Origin, inputs[0]),
                     LayerKind.Dropout => Dropout(l, inputs[0]),
                     LayerKind.MaxPool or LayerKind.AvgPool => Pool(l, inputs[0]),
-                    LayerKind.GlobalAvgPool => Register(l, _ledger.GlobalAvgPool(l.Name, inputs[0].Shape), inputs[0].Origin),
+                    LayerKind.GlobalAvgPool => Register(l, _ledger.GlobalAvgPool(l.Name, inputs[0].Shape), inputs[0].Origin, inputs[0], $"'{l.Name}' (global pooling)"),
                     LayerKind.Upsample => Upsample(l, inputs[0]),
                     LayerKind.Concat => Concat(l, inputs),
                     LayerKind.Add => Add(l, inputs),
@@ -175,37 +228,56 @@ public static class ShapeEngine
                 return previous == null ? null : new List<LayerOutput> { previous };
             var result = new List<LayerOutput>();
             bool ok = true;
-            string argument = l.Kind is LayerKind.Concat or LayerKind.Add ? "Inputs" : "From";
-            foreach (var reference in l.Inputs)
+            bool list = l.Kind is LayerKind.Concat or LayerKind.Add;
+            for (int index = 0; index < l.Inputs.Count; index++)
             {
-                if (_byName.TryGetValue(reference, out var found))
-                {
-                    result.Add(found);
-                    continue;
-                }
-                ok = false;
-                if (_declaredAt.TryGetValue(RootName(reference), out var at) && at >= _layerIndex)
-                    Error(DiagnosticIds.ForwardReference, _layerIndex, argument,
-                        at == _layerIndex
-                            ? $"layer '{l.Name}' reads its own output '{reference}'"
-                            : $"layer '{l.Name}' reads '{reference}', which is declared later (layer #{at + 1}); layers run in declaration order");
-                else if (_declaredAt.ContainsKey(RootName(reference)))
-                    Error(DiagnosticIds.UnknownLayer, _layerIndex, argument,
-                        $"layer '{l.Name}' reads '{reference}', but '{RootName(reference)}' has no such output; known outputs: {string.Join(", ", _byName.Keys.Where(k => k.StartsWith(RootName(reference), StringComparison.Ordinal)))}");
-                else if (_byName.ContainsKey(RootName(reference)) || _declaredAt.ContainsKey(reference))
-                    return null; // the referenced layer failed; its own diagnostic says why
-                else
-                    Error(DiagnosticIds.UnknownLayer, _layerIndex, argument,
-                        $"layer '{l.Name}' reads '{reference}', which is not a layer of network '{_d.Name}'; known so far: {string.Join(", ", _byName.Keys)}");
+                var found = Lookup(l, l.Inputs[index], list ? $"Inputs[{index}]" : "From", size: false);
+                if (found == null) ok = false;
+                else result.Add(found);
             }
             return ok ? result : null;
         }
 
-        private LayerOutput Register(LayerDeclaration l, FeatureShape shape, string origin) => Register(l.Name, shape, origin);
-
-        private LayerOutput Register(string name, FeatureShape shape, string origin)
+        /// <summary>
+        /// The output <paramref name="reference"/> names ("input", a layer, "backbone.layer1"), or null
+        /// after reporting why not. A reference to an earlier layer that failed is not reported again:
+        /// that layer's own diagnostic says why.
+        /// </summary>
+        private LayerOutput? Lookup(LayerDeclaration l, string reference, string argument, bool size)
         {
-            var output = new LayerOutput(name, _layerIndex, shape, origin);
+            if (_byName.TryGetValue(reference, out var found)) return found;
+            string verb = size ? "takes its size from" : "reads";
+            string root = RootName(reference);
+            bool declared = _declaredAt.TryGetValue(root, out var at);
+            if (declared && at >= _layerIndex)
+                Error(DiagnosticIds.ForwardReference, _layerIndex, argument,
+                    at == _layerIndex
+                        ? $"layer '{l.Name}' {verb} its own output '{reference}'"
+                        : $"layer '{l.Name}' {verb} '{reference}', which is declared later (layer #{at + 1}); layers run in declaration order");
+            else if (declared && !_byName.ContainsKey(root))
+                return null;
+            else if (declared || root == InputName)
+                Error(DiagnosticIds.UnknownLayer, _layerIndex, argument,
+                    $"layer '{l.Name}' {verb} '{reference}', but '{root}' has no such output; known outputs: " +
+                    string.Join(", ", _byName.Keys.Where(k => k == root || k.StartsWith(root + ".", StringComparison.Ordinal))));
+            else
+                Error(DiagnosticIds.UnknownLayer, _layerIndex, argument,
+                    $"layer '{l.Name}' {verb} '{reference}', which is not a layer of network '{_d.Name}'; known so far: {string.Join(", ", _byName.Keys)}");
+            return null;
+        }
+
+        /// <summary>
+        /// Records a layer's output. <paramref name="from"/> is what it read: where the output keeps
+        /// that spatial size, the size's origin carries over; otherwise <paramref name="resize"/>
+        /// (default: the layer's name) says what set it.
+        /// </summary>
+        private LayerOutput Register(LayerDeclaration l, FeatureShape shape, string origin, LayerOutput from, string? resize = null) =>
+            Register(l.Name, shape, origin,
+                shape.Height == from.Shape.Height && shape.Width == from.Shape.Width ? from.SizeOrigin : resize ?? $"'{l.Name}'");
+
+        private LayerOutput Register(string name, FeatureShape shape, string origin, string sizeOrigin)
+        {
+            var output = new LayerOutput(name, _layerIndex, shape, origin) { SizeOrigin = sizeOrigin };
             _outputs.Add(output);
             if (!_byName.ContainsKey(name)) _byName[name] = output;
             return output;
@@ -218,10 +290,10 @@ public static class ShapeEngine
             return false;
         }
 
-        private bool CheckCollapse(LayerDeclaration l, FeatureShape from, FeatureShape to, string what)
+        private bool CheckCollapse(LayerDeclaration l, FeatureShape from, FeatureShape to, string what, string? argument = null)
         {
             if (to.Height > 0 && to.Width > 0) return true;
-            Error(DiagnosticIds.SpatialCollapse, _layerIndex, null,
+            Error(DiagnosticIds.SpatialCollapse, _layerIndex, argument,
                 $"layer '{l.Name}' ({what}) turns a {from.Spatial} map into {to.Height}x{to.Width}: the input {_input.Spatial} is too small for it");
             return false;
         }
@@ -253,7 +325,7 @@ public static class ShapeEngine
             for (int g = 0; g < l.MultiGrid.Count; g++)
                 if (l.MultiGrid[g] <= 0 || l.MultiGrid[g] > 64)
                 {
-                    Error(DiagnosticIds.InvalidArgument, _layerIndex, "MultiGrid", $"layer '{l.Name}': MultiGrid[{g}] = {l.MultiGrid[g]} must be in 1..64");
+                    Error(DiagnosticIds.InvalidArgument, _layerIndex, $"MultiGrid[{g}]", $"layer '{l.Name}': MultiGrid[{g}] = {l.MultiGrid[g]} must be in 1..64");
                     ok = false;
                 }
             if (!ok) return null;
@@ -281,7 +353,8 @@ public static class ShapeEngine
             x = _ledger.MaxPool(p + "maxpool", x, 3, 2, 1);
             if (!CheckCollapse(l, start, x, "stem")) return null;
             string depthText = "ResNet-" + l.Depth + (l.WidthMultiplier != 1.0 ? " x" + Format(l.WidthMultiplier) : "");
-            Register(p + "stem", x, $"{depthText} stem, {x.Channels} channels");
+            int stride = 4;
+            Register(p + "stem", x, $"{depthText} stem, {x.Channels} channels", $"'{p}stem' (stride 4)");
 
             foreach (var stage in plan.Stages)
             {
@@ -319,15 +392,18 @@ public static class ShapeEngine
                     x = _ledger.Relu(bp + "relu", x);
                 }
                 if (!CheckCollapse(l, stageInput, x, stage.Name)) return null;
+                stride *= stage.Blocks[0].Stride;
                 Register(p + stage.Name, x,
-                    $"{depthText} {stage.Name}: {stage.Blocks.Count} blocks of {stage.Blocks[0].Planes} planes x {plan.Expansion} = {x.Channels} channels");
+                    $"{depthText} {stage.Name}: {stage.Blocks.Count} blocks of {stage.Blocks[0].Planes} planes x {plan.Expansion} = {x.Channels} channels",
+                    $"'{p}{stage.Name}' (stride {stride})");
             }
             _outputStride = l.OutputStride;
-            return Register(l, x, $"{depthText} output (layer4), {x.Channels} channels");
+            return Register(l.Name, x, $"{depthText} output (layer4), {x.Channels} channels", $"'{l.Name}' at output stride {l.OutputStride}");
         }
 
-        private bool CheckConvArguments(LayerDeclaration l, FeatureShape input)
+        private bool CheckConvArguments(LayerDeclaration l, LayerOutput from)
         {
+            var input = from.Shape;
             bool ok = Positive(l, "Kernel", l.Kernel) & Positive(l, "Stride", l.Stride) & Positive(l, "Dilation", l.Dilation) & Positive(l, "Groups", l.Groups);
             if (l.Padding < -1)
             {
@@ -337,7 +413,7 @@ public static class ShapeEngine
             if (!ok) return false;
             if (input.Channels % l.Groups != 0)
             {
-                Error(DiagnosticIds.ChannelMismatch, _layerIndex, "Groups", $"layer '{l.Name}': Groups = {l.Groups} does not divide its {input.Channels} input channels ({OriginOf(l)})");
+                Error(DiagnosticIds.ChannelMismatch, _layerIndex, "Groups", $"layer '{l.Name}': Groups = {l.Groups} does not divide its {input.Channels} input channels ({from.Origin})");
                 return false;
             }
             if (l.Padding == -1 && (l.Dilation * (l.Kernel - 1)) % 2 != 0)
@@ -349,12 +425,10 @@ public static class ShapeEngine
             return true;
         }
 
-        private string OriginOf(LayerDeclaration l) => l.Name;
-
         private LayerOutput? Conv(LayerDeclaration l, LayerOutput input)
         {
             bool ok = Positive(l, "OutChannels", l.OutChannels);
-            ok &= CheckConvArguments(l, input.Shape);
+            ok &= CheckConvArguments(l, input);
             if (l.Dropout < 0 || l.Dropout >= 1)
             {
                 Error(DiagnosticIds.InvalidArgument, _layerIndex, "Dropout", $"layer '{l.Name}': Dropout = {Format(l.Dropout)} must be in [0, 1)");
@@ -369,20 +443,31 @@ public static class ShapeEngine
             bool bare = IsBareConv(l);
             string convName = bare ? l.Name : l.Name + ".conv";
             var x = _ledger.Conv(convName, input.Shape, l.OutChannels, l.Kernel, l.Stride, l.Dilation, l.Padding, l.Groups, l.Bias);
-            if (!CheckCollapse(l, input.Shape, x, "convolution")) return null;
+            if (!CheckCollapse(l, input.Shape, x, "convolution", "Kernel")) return null;
             if (l.Padding >= 0 && l.Stride == 1 && (x.Height != input.Shape.Height || x.Width != input.Shape.Width))
                 Warning(DiagnosticIds.PaddingChangesSize, _layerIndex, "Padding",
                     $"layer '{l.Name}': Padding = {l.Padding} with kernel {l.Kernel} and dilation {l.Dilation} turns {input.Shape.Spatial} into {x.Spatial} at stride 1; 'same' padding would be {CostLedger.SamePadding(l.Kernel, l.Dilation)}");
             if (l.Norm) x = _ledger.BatchNorm(l.Name + ".bn", x);
             if (l.Relu) x = _ledger.Relu(l.Name + ".relu", x);
             if (l.Dropout > 0) x = _ledger.Dropout(l.Name + ".dropout", x);
-            return Register(l, x, $"'{l.Name}' OutChannels = {l.OutChannels}");
+            return Register(l, x, $"'{l.Name}' OutChannels = {l.OutChannels}", input, ResizeOf(l));
+        }
+
+        /// <summary>What a convolution or pooling layer did to the size, for messages: "'b' Stride = 2".</summary>
+        private static string ResizeOf(LayerDeclaration l)
+        {
+            var parts = new List<string>();
+            if (l.Kind is LayerKind.MaxPool or LayerKind.AvgPool || l.Padding >= 0) parts.Add("Kernel = " + l.Kernel);
+            if (l.Stride != 1 || l.Kind is LayerKind.MaxPool or LayerKind.AvgPool) parts.Add("Stride = " + l.Stride);
+            if (l.Dilation != 1 && l.Padding >= 0) parts.Add("Dilation = " + l.Dilation);
+            if (l.Padding >= 0) parts.Add("Padding = " + l.Padding);
+            return $"'{l.Name}' " + string.Join(", ", parts);
         }
 
         private LayerOutput? Classifier(LayerDeclaration l, LayerOutput input)
         {
             var x = _ledger.Conv(l.Name, input.Shape, _classes, 1, bias: true);
-            return Register(l, x, $"'{l.Name}', the classifier: Classes = {_classes}");
+            return Register(l, x, $"'{l.Name}', the classifier: Classes = {_classes}", input);
         }
 
         private LayerOutput? Dropout(LayerDeclaration l, LayerOutput input)
@@ -392,7 +477,7 @@ public static class ShapeEngine
                 Error(DiagnosticIds.InvalidArgument, _layerIndex, "Dropout", $"layer '{l.Name}': Dropout = {Format(l.Dropout)} must be in [0, 1)");
                 return null;
             }
-            return Register(l, _ledger.Dropout(l.Name, input.Shape), input.Origin);
+            return Register(l, _ledger.Dropout(l.Name, input.Shape), input.Origin, input);
         }
 
         private LayerOutput? Pool(LayerDeclaration l, LayerOutput input)
@@ -408,8 +493,8 @@ public static class ShapeEngine
             var x = l.Kind == LayerKind.MaxPool
                 ? _ledger.MaxPool(l.Name, input.Shape, l.Kernel, l.Stride, padding)
                 : _ledger.AvgPool(l.Name, input.Shape, l.Kernel, l.Stride, padding);
-            if (!CheckCollapse(l, input.Shape, x, l.Kind == LayerKind.MaxPool ? "max pooling" : "average pooling")) return null;
-            return Register(l, x, input.Origin);
+            if (!CheckCollapse(l, input.Shape, x, l.Kind == LayerKind.MaxPool ? "max pooling" : "average pooling", "Kernel")) return null;
+            return Register(l, x, input.Origin, input, ResizeOf(l));
         }
 
         private LayerOutput? Upsample(LayerDeclaration l, LayerOutput input)
@@ -417,15 +502,8 @@ public static class ShapeEngine
             int h, w;
             if (l.SizeOf.Length > 0)
             {
-                if (!_byName.TryGetValue(l.SizeOf, out var target))
-                {
-                    bool later = _declaredAt.TryGetValue(RootName(l.SizeOf), out var at) && at >= _layerIndex;
-                    if (!later && _declaredAt.ContainsKey(RootName(l.SizeOf)) && !_byName.ContainsKey(RootName(l.SizeOf))) return null;
-                    Error(later ? DiagnosticIds.ForwardReference : DiagnosticIds.UnknownLayer, _layerIndex, "SizeOf",
-                        later ? $"layer '{l.Name}' takes its size from '{l.SizeOf}', which is declared later"
-                              : $"layer '{l.Name}' takes its size from '{l.SizeOf}', which is not a layer of network '{_d.Name}'; known so far: {string.Join(", ", _byName.Keys)}");
-                    return null;
-                }
+                var target = Lookup(l, l.SizeOf, "SizeOf", size: true);
+                if (target == null) return null;
                 h = target.Shape.Height;
                 w = target.Shape.Width;
             }
@@ -436,11 +514,12 @@ public static class ShapeEngine
                     Error(DiagnosticIds.InvalidArgument, _layerIndex, "Scale", $"layer '{l.Name}': set SizeOf = \"<layer>\" or a Scale in (0, 1024]; Scale = {Format(l.Scale)}");
                     return null;
                 }
-                h = (int)Math.Floor(input.Shape.Height * l.Scale);
-                w = (int)Math.Floor(input.Shape.Width * l.Scale);
-                if (!CheckCollapse(l, input.Shape, new FeatureShape(input.Shape.Channels, h, w), "resize")) return null;
+                h = checked((int)Math.Floor(input.Shape.Height * l.Scale));
+                w = checked((int)Math.Floor(input.Shape.Width * l.Scale));
+                if (!CheckCollapse(l, input.Shape, new FeatureShape(input.Shape.Channels, h, w), "resize", "Scale")) return null;
             }
-            return Register(l, _ledger.Upsample(l.Name, input.Shape, h, w), input.Origin);
+            return Register(l, _ledger.Upsample(l.Name, input.Shape, h, w), input.Origin, input,
+                l.SizeOf.Length > 0 ? $"'{l.Name}' SizeOf = \"{l.SizeOf}\"" : $"'{l.Name}' Scale = {Format(l.Scale)}");
         }
 
         private LayerOutput? Concat(LayerDeclaration l, List<LayerOutput> inputs)
@@ -451,16 +530,19 @@ public static class ShapeEngine
                 return null;
             }
             var first = inputs[0];
-            foreach (var other in inputs.Skip(1))
+            for (int j = 1; j < inputs.Count; j++)
+            {
+                var other = inputs[j];
                 if (other.Shape.Height != first.Shape.Height || other.Shape.Width != first.Shape.Width)
                 {
-                    Error(DiagnosticIds.SpatialMismatch, _layerIndex, "Inputs",
-                        $"layer '{l.Name}' concatenates '{first.Name}' ({first.Shape.Spatial}, {first.Origin}) with '{other.Name}' ({other.Shape.Spatial}, {other.Origin}): maps must have the same height and width");
+                    Error(DiagnosticIds.SpatialMismatch, _layerIndex, $"Inputs[{j}]",
+                        $"layer '{l.Name}' concatenates '{first.Name}' ({first.Shape.Spatial}: {first.SizeOrigin}) with '{other.Name}' ({other.Shape.Spatial}: {other.SizeOrigin}): maps must have the same height and width");
                     return null;
                 }
+            }
             int channels = inputs.Sum(i => i.Shape.Channels);
             var shape = new FeatureShape(channels, first.Shape.Height, first.Shape.Width);
-            return Register(l, _ledger.Concat(l.Name, shape), $"'{l.Name}' = {string.Join(" + ", inputs.Select(i => i.Name + " (" + i.Shape.Channels + ")"))} channels");
+            return Register(l, _ledger.Concat(l.Name, shape), $"'{l.Name}' = {string.Join(" + ", inputs.Select(i => i.Name + " (" + i.Shape.Channels + ")"))} channels", first);
         }
 
         private LayerOutput? Add(LayerDeclaration l, List<LayerOutput> inputs)
@@ -471,22 +553,23 @@ public static class ShapeEngine
                 return null;
             }
             var first = inputs[0];
-            foreach (var other in inputs.Skip(1))
+            for (int j = 1; j < inputs.Count; j++)
             {
+                var other = inputs[j];
                 if (other.Shape.Channels != first.Shape.Channels)
                 {
-                    Error(DiagnosticIds.ChannelMismatch, _layerIndex, "Inputs",
+                    Error(DiagnosticIds.ChannelMismatch, _layerIndex, $"Inputs[{j}]",
                         $"layer '{l.Name}' adds '{first.Name}' with {first.Shape.Channels} channels ({first.Origin}) to '{other.Name}' with {other.Shape.Channels} channels ({other.Origin})");
                     return null;
                 }
                 if (other.Shape.Height != first.Shape.Height || other.Shape.Width != first.Shape.Width)
                 {
-                    Error(DiagnosticIds.SpatialMismatch, _layerIndex, "Inputs",
-                        $"layer '{l.Name}' adds '{first.Name}' ({first.Shape.Spatial}) to '{other.Name}' ({other.Shape.Spatial}): maps must have the same height and width");
+                    Error(DiagnosticIds.SpatialMismatch, _layerIndex, $"Inputs[{j}]",
+                        $"layer '{l.Name}' adds '{first.Name}' ({first.Shape.Spatial}: {first.SizeOrigin}) to '{other.Name}' ({other.Shape.Spatial}: {other.SizeOrigin}): maps must have the same height and width");
                     return null;
                 }
             }
-            return Register(l, _ledger.Sum(l.Name, first.Shape, inputs.Count), first.Origin);
+            return Register(l, _ledger.Sum(l.Name, first.Shape, inputs.Count), first.Origin, first);
         }
 
         private LayerOutput? Ema(LayerDeclaration l, LayerOutput input)
@@ -511,23 +594,26 @@ public static class ShapeEngine
 
             string p = l.Name + ".";
             var x = input.Shape;
-            long c = x.Channels, k = l.Bases, n = x.Pixels;
-            _ledger.Conv(p + "conv1", x, x.Channels, 1, bias: true);
-            _ledger.Add(p + "mu", "Bases", new FeatureShape(x.Channels, 1, l.Bases), c * k, 0, 0, countMemory: false);
-            for (int t = 0; t < l.Iterations; t++)
+            checked
             {
-                // E-step: z = softmax_K(x^T mu): N*C*K products, then exp, sum and divide per element.
-                _ledger.Add(p + "e_step", "EStep", new FeatureShape(l.Bases, x.Height, x.Width), 0, n * c * k, n * c * k + 3 * n * k);
-                // M-step: z / (1e-6 + sum_N z), mu = x z, mu / (1e-6 + ||mu||_C).
-                _ledger.Add(p + "m_step", "MStep", new FeatureShape(x.Channels, 1, l.Bases), 0, c * n * k, c * n * k + 2 * n * k + k + 3 * c * k + 2 * k);
+                long c = x.Channels, k = l.Bases, n = x.Pixels;
+                _ledger.Conv(p + "conv1", x, x.Channels, 1, bias: true);
+                _ledger.Add(p + "mu", "Bases", new FeatureShape(x.Channels, 1, l.Bases), c * k, 0, 0, countMemory: false);
+                for (int t = 0; t < l.Iterations; t++)
+                {
+                    // E-step: z = softmax_K(x^T mu): N*C*K products, then exp, sum and divide per element.
+                    _ledger.Add(p + "e_step", "EStep", new FeatureShape(l.Bases, x.Height, x.Width), 0, n * c * k, n * c * k + 3 * n * k);
+                    // M-step: z / (1e-6 + sum_N z), mu = x z, mu / (1e-6 + ||mu||_C).
+                    _ledger.Add(p + "m_step", "MStep", new FeatureShape(x.Channels, 1, l.Bases), 0, c * n * k, c * n * k + 2 * n * k + k + 3 * c * k + 2 * k);
+                }
+                _ledger.Add(p + "reconstruct", "Reconstruct", x, 0, c * k * n, c * k * n);
             }
-            _ledger.Add(p + "reconstruct", "Reconstruct", x, 0, c * k * n, c * k * n);
             _ledger.Relu(p + "relu", x);
             _ledger.Conv(p + "conv2.0", x, x.Channels, 1);
             _ledger.BatchNorm(p + "conv2.1", x);
             _ledger.Sum(p + "add", x);
             _ledger.Relu(p + "relu", x);
-            return Register(l, x, input.Origin);
+            return Register(l, x, input.Origin, input);
         }
 
         private LayerOutput? Aspp(LayerDeclaration l, LayerOutput input)
@@ -536,7 +622,7 @@ public static class ShapeEngine
             for (int r = 0; r < l.Rates.Count; r++)
                 if (l.Rates[r] <= 0)
                 {
-                    Error(DiagnosticIds.InvalidArgument, _layerIndex, "Rates", $"layer '{l.Name}': Rates[{r}] = {l.Rates[r]} must be positive");
+                    Error(DiagnosticIds.InvalidArgument, _layerIndex, $"Rates[{r}]", $"layer '{l.Name}': Rates[{r}] = {l.Rates[r]} must be positive");
                     ok = false;
                 }
             if (l.Dropout < 0 || l.Dropout >= 1)
@@ -567,12 +653,12 @@ public static class ShapeEngine
                 _ledger.Relu(p + branch + ".3", pooled);
                 _ledger.Upsample(p + branch + ".upsample", pooled, x.Height, x.Width);
             }
-            var cat = _ledger.Concat(l.Name + ".concat", new FeatureShape(l.OutChannels * (branch + 1), x.Height, x.Width));
+            var cat = _ledger.Concat(l.Name + ".concat", new FeatureShape(checked(l.OutChannels * (branch + 1)), x.Height, x.Width));
             var y2 = _ledger.Conv(l.Name + ".project.0", cat, l.OutChannels, 1);
             _ledger.BatchNorm(l.Name + ".project.1", y2);
             _ledger.Relu(l.Name + ".project.2", y2);
             if (l.Dropout > 0) _ledger.Dropout(l.Name + ".project.3", y2);
-            return Register(l, y2, $"'{l.Name}' OutChannels = {l.OutChannels}");
+            return Register(l, y2, $"'{l.Name}' OutChannels = {l.OutChannels}", input);
         }
 
         private void Error(string id, int layer, string? argument, string message) =>
