@@ -21,6 +21,14 @@ public class PaperCostTableTests
         Within1Percent(42.6e6, backbone.Sum(r => r.Parameters), "backbone params");
     }
 
+    [Fact]
+    public void ResNet101Backbone_ModuleMemory_MatchesPaper()
+    {
+        // 2.603G = 2603 MB of 2^20 bytes, counted per leaf module instance (last call).
+        var backbone = EmaNetR101.Descriptor.Analyze().Under("backbone");
+        Within1Percent(2603 * 1048576.0, NetworkAnalysis.ModuleMemoryOf(backbone), "backbone module memory");
+    }
+
     [Theory]
     [InlineData(typeof(EmaNetR101), 43.1e9, 10.0e6)]
     [InlineData(typeof(EmaNetR101C256), 21.1e9, 4.87e6)]
