@@ -226,10 +226,10 @@ internal static class NetworkEmitter
         private static string Local(string reference) => reference == ShapeEngine.InputName ? "input" : Id(reference.Replace('.', '_'));
 
         /// <summary>ResNets whose stages are read by later layers: their forward returns every stage.</summary>
-        private HashSet<string> BackbonesWithFeatureReads()
+        private HashSet<string> BackbonesWithFeatureReads(bool includeAuxiliary)
         {
             var set = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var l in _d.Layers)
+            foreach (var l in _d.Layers.Where((_, i) => includeAuxiliary || !_auxiliary[i]))
                 foreach (var r in l.Inputs.Concat(l.SizeOf.Length > 0 ? new[] { l.SizeOf } : Array.Empty<string>()))
                 {
                     int dot = r.IndexOf('.');
@@ -273,7 +273,7 @@ internal static class NetworkEmitter
 
         private void WriteBody(bool includeAuxiliary)
         {
-            var featureReads = BackbonesWithFeatureReads();
+            var featureReads = BackbonesWithFeatureReads(includeAuxiliary);
             var previous = ShapeEngine.InputName;
             for (int i = 0; i < _d.Layers.Count; i++)
             {
