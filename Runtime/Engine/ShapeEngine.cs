@@ -120,11 +120,9 @@ public static class ShapeEngine
             }
             for (int i = layers.Count - 1; i >= 0; i--)
                 aux[i] = (layers[i].Kind == LayerKind.Classifier && layers[i].Auxiliary)
-                         || (consumers[i].Count > 0 && consumers[i].All(c => aux[c]) && !consumers[i].Any(c => ReadsAsSizeOnly(layers[c], layers[i].Name)));
+                         || (consumers[i].Count > 0 && consumers[i].All(c => aux[c]));
             return aux;
         }
-
-        private static bool ReadsAsSizeOnly(LayerDeclaration layer, string name) => false;
 
         private static string RootName(string reference)
         {
@@ -326,7 +324,7 @@ public static class ShapeEngine
             return Register(l, x, $"{depthText} output (layer4), {x.Channels} channels");
         }
 
-        private bool CheckConvArguments(LayerDeclaration l, FeatureShape input)
+        private bool CheckConvArguments(LayerDeclaration l, LayerOutput input)
         {
             bool ok = Positive(l, "Kernel", l.Kernel) & Positive(l, "Stride", l.Stride) & Positive(l, "Dilation", l.Dilation) & Positive(l, "Groups", l.Groups);
             if (l.Padding < -1)
@@ -335,9 +333,9 @@ public static class ShapeEngine
                 ok = false;
             }
             if (!ok) return false;
-            if (input.Channels % l.Groups != 0)
+            if (input.Shape.Channels % l.Groups != 0)
             {
-                Error(DiagnosticIds.ChannelMismatch, _layerIndex, "Groups", $"layer '{l.Name}': Groups = {l.Groups} does not divide its {input.Channels} input channels ({OriginOf(l)})");
+                Error(DiagnosticIds.ChannelMismatch, _layerIndex, "Groups", $"layer '{l.Name}': Groups = {l.Groups} does not divide its {input.Shape.Channels} input channels ('{input.Name}': {input.Origin})");
                 return false;
             }
             if (l.Padding == -1 && (l.Dilation * (l.Kernel - 1)) % 2 != 0)
@@ -349,12 +347,10 @@ public static class ShapeEngine
             return true;
         }
 
-        private string OriginOf(LayerDeclaration l) => l.Name;
-
         private LayerOutput? Conv(LayerDeclaration l, LayerOutput input)
         {
             bool ok = Positive(l, "OutChannels", l.OutChannels);
-            ok &= CheckConvArguments(l, input.Shape);
+            ok &= CheckConvArguments(l, input);
             if (l.Dropout < 0 || l.Dropout >= 1)
             {
                 Error(DiagnosticIds.InvalidArgument, _layerIndex, "Dropout", $"layer '{l.Name}': Dropout = {Format(l.Dropout)} must be in [0, 1)");
