@@ -37,7 +37,7 @@ public static class WeightsFormatDetector
     public static WeightsFormat Detect(ReadOnlySpan<byte> head, long fileLength)
     {
         if (head.StartsWith("PK\x03\x04"u8) || head.StartsWith("PK\x05\x06"u8)) return WeightsFormat.PyTorchZip;
-        if (head.StartsWith("\x93NUMPY"u8)) return WeightsFormat.Npy;
+        if (head.StartsWith(NpyFile.Magic)) return WeightsFormat.Npy;
         if (head.Length >= 9 && head[8] == (byte)'{')
         {
             ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(head);
