@@ -117,6 +117,7 @@ internal sealed record NpyHeader(ScalarType Type, bool LittleEndian, bool Fortra
             int start = _pos;
             while (_pos < text.Length && char.IsAsciiDigit(text[_pos])) _pos++;
             if (_pos == start) throw new FormatException($"expected a non-negative integer at character {start} of the header");
+            if (text[start] == '0' && _pos - start > 1) throw new FormatException($"integer {text[start.._pos]} has a leading zero, which Python does not allow");
             if (!long.TryParse(text.AsSpan(start, _pos - start), NumberStyles.None, CultureInfo.InvariantCulture, out var value))
                 throw new FormatException($"dimension {text[start.._pos]} does not fit 64 bits");
             if (_pos < text.Length && text[_pos] == 'L') _pos++; // Python 2 long suffix

@@ -1,4 +1,5 @@
 using System.Text.Encodings.Web;
+using System.Text.Unicode;
 using System.Text.Json;
 using static TorchSharp.torch;
 
@@ -30,6 +31,8 @@ internal static class SafetensorsHeader
 
         if (json.Length == 0 || json.Span[0] != (byte)'{')
             throw Defect("the header does not start with '{' (not a safetensors file?)");
+
+        if (!Utf8.IsValid(json.Span)) throw Defect("the header is not valid UTF-8");
 
         JsonDocument document;
         try

@@ -116,6 +116,7 @@ public sealed class NpyTests : IDisposable
         { "no shape", "{'descr': '<f4', 'fortran_order': False, }", 4, "no integer tuple 'shape'" },
         { "code", "{'descr': '<f4', 'fortran_order': __import__('os'), 'shape': (1,), }", 4, "malformed header" },
         { "huge", "{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296, 4), }", 8, "more than 2^63" },
+        { "leading zero", "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 03), }", 24, "leading zero" },
         { "bool", "{'descr': '|b1', 'fortran_order': False, 'shape': (1,), }", -3, "bool element 0 is byte 0x03" },
     };
 

@@ -17,9 +17,10 @@ internal sealed class PyTorchArchive : IDisposable
     private readonly Dictionary<string, ZipArchiveEntry> _entries;
     private readonly string _file;
 
-    private PyTorchArchive(ZipArchive zip, Dictionary<string, ZipArchiveEntry> entries, string prefix, string file)
+    private PyTorchArchive(ZipArchive zip, Dictionary<string, ZipArchiveEntry> entries, string prefix, string file, long archiveLength)
     {
         _zip = zip;
+        ArchiveLength = archiveLength;
         _entries = entries;
         Prefix = prefix;
         _file = file;
@@ -28,9 +29,13 @@ internal sealed class PyTorchArchive : IDisposable
     /// <summary>The top-level folder that holds the records ("archive" for PyTorch 2, the file's stem for 1.6 to 1.13).</summary>
     public string Prefix { get; }
 
+    /// <summary>The size of the zip file in bytes.</summary>
+    public long ArchiveLength { get; }
+
     public static PyTorchArchive Open(Stream stream, string file)
     {
         ZipArchive zip;
+        IReadOnlyCollection<ZipArchiveEntry> all;
         try
         {
             zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
@@ -39,11 +44,20 @@ internal sealed class PyTorchArchive : IDisposable
         {
             throw new WeightsFormatException(file, $"not a readable zip archive: {e.Message}", e);
         }
+        try
+        {
+            all = zip.Entries; // reads the central directory
+        }
+        catch (Exception e) when (IsZipDefect(e))
+        {
+            zip.Dispose();
+            throw new WeightsFormatException(file, $"the zip archive's central directory is corrupt: {e.Message}", e);
+        }
 
         try
         {
             var entries = new Dictionary<string, ZipArchiveEntry>(StringComparer.Ordinal);
-            foreach (var entry in zip.Entries)
+            foreach (var entry in all)
                 if (!entries.TryAdd(entry.FullName, entry))
                     throw new WeightsFormatException(file, $"the zip archive holds '{entry.FullName}' twice");
 
@@ -55,7 +69,7 @@ internal sealed class PyTorchArchive : IDisposable
             var prefix = pickles[0][..^"/data.pkl".Length];
             if (entries.ContainsKey(prefix + "/constants.pkl") || entries.Keys.Any(n => n.StartsWith(prefix + "/code/", StringComparison.Ordinal)))
                 throw new WeightsFormatException(file, "a TorchScript archive (torch.jit.save), not a torch.save checkpoint; save its state_dict() with torch.save instead");
-            return new PyTorchArchive(zip, entries, prefix, file);
+            return new PyTorchArchive(zip, entries, prefix, file, stream.Length);
         }
         catch
         {
@@ -81,17 +95,18 @@ internal sealed class PyTorchArchive : IDisposable
         if (length < 0 || length > Array.MaxLength || length > entry.CompressedLength * MaxExpansion + 1024)
             throw new WeightsFormatException(_file, $"record '{full}' declares an implausible size of {length} bytes ({entry.CompressedLength} stored)");
 
-        var data = new byte[length];
+        if (entry.CompressedLength > ArchiveLength)
+            throw new WeightsFormatException(_file, $"record '{full}' declares {entry.CompressedLength} stored bytes, more than the whole file ({ArchiveLength})");
+
+        byte[] data;
         try
         {
             using var stream = entry.Open();
-            stream.ReadExactly(data);
-            if (stream.ReadByte() >= 0)
-                throw new WeightsFormatException(_file, $"record '{full}' holds more than its declared {length} bytes");
-        }
-        catch (EndOfStreamException e)
-        {
-            throw new WeightsFormatException(_file, $"record '{full}' is truncated (fewer than its declared {length} bytes)", e);
+            data = length <= ArchiveLength ? ReadExactly(stream, length) : ReadGrowing(stream, length);
+            if (data.Length < length || stream.ReadByte() >= 0)
+                throw new WeightsFormatException(_file, data.Length < length
+                    ? $"record '{full}' is truncated ({data.Length} of its declared {length} bytes)"
+                    : $"record '{full}' holds more than its declared {length} bytes");
         }
         catch (Exception e) when (IsZipDefect(e))
         {
@@ -102,6 +117,31 @@ internal sealed class PyTorchArchive : IDisposable
         if (crc != entry.Crc32)
             throw new WeightsFormatException(_file, $"record '{full}' is corrupt (CRC-32 {crc:x8}, the archive says {entry.Crc32:x8})");
         return data;
+    }
+
+    /// <summary>Up to <paramref name="length"/> bytes into one buffer of that size (which the file's size bounds).</summary>
+    private static byte[] ReadExactly(Stream stream, long length)
+    {
+        var data = new byte[length];
+        int read = stream.ReadAtLeast(data, data.Length, throwOnEndOfStream: false);
+        return read == data.Length ? data : data[..read];
+    }
+
+    /// <summary>
+    /// Up to <paramref name="length"/> bytes of a compressed record that claims to be larger than the
+    /// file: the buffer grows only as data actually arrives, so a false size allocates nothing.
+    /// </summary>
+    private static byte[] ReadGrowing(Stream stream, long length)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[1 << 16];
+        while (buffer.Length < length)
+        {
+            int read = stream.Read(chunk, 0, (int)Math.Min(chunk.Length, length - buffer.Length));
+            if (read == 0) break;
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
     }
 
     /// <summary>Exceptions through which System.IO.Compression reports a malformed archive.</summary>

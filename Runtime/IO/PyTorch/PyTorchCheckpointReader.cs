@@ -16,6 +16,8 @@ public static class PyTorchCheckpointReader
     public const string StateDictPathKey = "state_dict_path";
     public const string SkippedKey = "skipped";
 
+    private const long MinimumViewLimit = 64L << 20;
+
     public static TensorDictionary Read(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -95,6 +97,12 @@ public static class PyTorchCheckpointReader
             if (last >= storage.Elements)
                 throw new WeightsFormatException(file, $"tensor '{name}': offset {reference.Offset}, size {SafetensorsHeader.Show(reference.Size)} and stride {SafetensorsHeader.Show(reference.Stride)} reach element {last} of storage '{storage.Key}', which has {storage.Elements}");
         }
+
+        // Overlapping strides (an expanded view) can describe far more elements than the file holds;
+        // the contiguous copy made here is capped by the file's size (with a floor for small files).
+        long limit = Math.Max(archive.ArchiveLength, MinimumViewLimit);
+        if (TensorBytes.ByteCount(elements, storage.Type) is not { } viewBytes || viewBytes > limit)
+            throw new WeightsFormatException(file, $"tensor '{name}': size {SafetensorsHeader.Show(reference.Size)} with stride {SafetensorsHeader.Show(reference.Stride)} would take more than {limit} bytes (overlapping views this large are not supported)");
 
         if (!storages.TryGetValue(storage.Key, out var flat))
         {
