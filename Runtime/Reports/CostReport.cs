@@ -37,12 +37,12 @@ public static class CostReport
         builder.Append(CultureInfo.InvariantCulture,
             $"{network}: input {analysis.Input}, {analysis.Classes} classes, batch 1 (FLOPs by the paper's rules: conv k*k*Cin*Cout*H*W (+bias), BN 2/element, ReLU 1/element)\n\n");
         string Line(string name, string kind, string output, string parameters, string macs, string flops, string memory) =>
-            $"{name.PadRight(nameWidth)}  {kind.PadRight(kindWidth)}  {output,-14} {parameters,10} {macs,10} {flops,10} {memory,11}\n";
+            $"{name.PadRight(nameWidth)}  {kind.PadRight(kindWidth)}  {output,-14} {parameters,10} {macs,10} {flops,10} {memory,12}\n";
         builder.Append(Line("layer", "kind", "output", "params", "MACs", "FLOPs", "memory"));
-        builder.Append(new string('-', nameWidth + kindWidth + 4 + 15 + 11 * 3 + 12)).Append('\n');
+        builder.Append(new string('-', nameWidth + kindWidth + 4 + 15 + 11 * 3 + 13)).Append('\n');
         foreach (var r in rows)
             builder.Append(Line(r.Name + (r.Auxiliary ? " (aux)" : ""), r.Kind, r.Output.ToString(), Count(r.Parameters), Count(r.Macs), Count(r.Flops), Mebibytes(r.MemoryBytes)));
-        builder.Append(new string('-', nameWidth + kindWidth + 4 + 15 + 11 * 3 + 12)).Append('\n');
+        builder.Append(new string('-', nameWidth + kindWidth + 4 + 15 + 11 * 3 + 13)).Append('\n');
         builder.Append(Line("total", "", analysis.Output?.ToString() ?? "", Count(analysis.Parameters), Count(analysis.Macs), Count(analysis.Flops), Mebibytes(analysis.MemoryBytes)));
         if (rows.Any(r => r.Auxiliary))
             builder.Append(CultureInfo.InvariantCulture,

@@ -50,8 +50,8 @@ public static class Commands
         "checkpoint.ckpt, curves.csv, curves.png and a TensorBoard log into --out. Ctrl+C stops after the current step with a checkpoint.",
         [("network", "A network name (see emanet networks).")],
         [
-            new("--data", "SPEC", "Training data, opened by a registered data provider."),
-            new("--out", "DIR", "Output directory."),
+            new("--data", "SPEC", "Training data, opened by a registered data provider (required)."),
+            new("--out", "DIR", "Output directory (required)."),
             new("--resume", "FILE", "Continue from a checkpoint (its settings; only intervals, logging and device may change)."),
             new("--input", "CxHxW", "Input / crop shape (default: the declared one, or the checkpoint's)."),
             new("--classes", "N", "Number of classes (default: the declared one, or the checkpoint's)."),

@@ -170,38 +170,36 @@ public class CliTests : IDisposable
     [Fact]
     public void Train_runs_and_resumes_through_the_command_line()
     {
-        {
-            var environment = new CliEnvironment(NetworkCatalog.Discover(typeof(TinyTestNet).Assembly), [new SyntheticProvider()]);
-            string[] Common(string folder, string lr = "0.05") => ["train", "tiny-test", "--data", "synthetic", "--out", folder, "--iterations", "4", "--batch-size", "2",
-                "--checkpoint-interval", "0", "--eval-interval", "2", "--device", "cpu", "--lr", lr, "--bn-momentum", "keep", "--log-interval", "1"];
+        var environment = new CliEnvironment(NetworkCatalog.Discover(typeof(TinyTestNet).Assembly), [new SyntheticProvider()]);
+        string[] Common(string folder, string lr = "0.05") => ["train", "tiny-test", "--data", "synthetic", "--out", folder, "--iterations", "4", "--batch-size", "2",
+            "--checkpoint-interval", "0", "--eval-interval", "2", "--device", "cpu", "--lr", lr, "--bn-momentum", "keep", "--log-interval", "1"];
 
-            var whole = _temp.New("cli-whole");
-            var (exit, output, error) = Run(environment, default, Common(whole));
-            Assert.True(exit == 0, error);
-            Assert.Contains("[4/4]", output);
-            Assert.Contains("validation mIoU", output);
-            foreach (var file in new[] { Trainer.RunFileName, Trainer.CheckpointFileName, Trainer.CurvesCsvFileName, Trainer.CurvesPngFileName })
-                Assert.True(File.Exists(Path.Combine(whole, file)), file);
+        // Stopped (as by Ctrl+C) during the third step: a checkpoint at 3, then --resume finishes the run.
+        var split = _temp.New("cli-split");
+        using var stop = new CancellationTokenSource();
+        var stopping = new CliEnvironment(environment.Networks, [new SyntheticProvider(i => { if (i == 2) stop.Cancel(); })]);
+        var (stoppedExit, stoppedOutput, stoppedError) = Run(stopping, stop.Token, Common(split));
+        Assert.True(stoppedExit == 0, stoppedError);
+        Assert.Contains("[2/4]", stoppedOutput);
+        Assert.Contains("stopped at iteration 3", stoppedOutput);
+        var checkpoint = Path.Combine(split, Trainer.CheckpointFileName);
+        Assert.Equal(3, TrainingCheckpoint.Load(checkpoint).Iteration);
 
-            // Stopped (as by Ctrl+C) during the third step: a checkpoint at 3, then --resume finishes the run.
-            var split = _temp.New("cli-split");
-            using var stop = new CancellationTokenSource();
-            var stopping = new CliEnvironment(environment.Networks, [new SyntheticProvider(i => { if (i == 2) stop.Cancel(); })]);
-            var (stoppedExit, stoppedOutput, _) = Run(stopping, stop.Token, Common(split));
-            Assert.Equal(0, stoppedExit);
-            Assert.Contains("stopped at iteration 3", stoppedOutput);
-            var checkpoint = Path.Combine(split, Trainer.CheckpointFileName);
-            Assert.Equal(3, TrainingCheckpoint.Load(checkpoint).Iteration);
+        var (resumedExit, resumedOutput, resumedError) = Run(environment, default, [.. Common(split), "--resume", checkpoint]);
+        Assert.True(resumedExit == 0, resumedError);
+        Assert.Contains("resuming tiny-test at iteration 3/4", resumedOutput);
+        Assert.Contains("[4/4]", resumedOutput);
+        Assert.Contains("validation mIoU", resumedOutput);
+        foreach (var file in new[] { Trainer.RunFileName, Trainer.CheckpointFileName, Trainer.CurvesCsvFileName, Trainer.CurvesPngFileName })
+            Assert.True(File.Exists(Path.Combine(split, file)), file);
+        var history = TrainingHistory.FromCsv(File.ReadAllText(Path.Combine(split, Trainer.CurvesCsvFileName)));
+        Assert.Equal(new[] { 1, 2, 3, 4 }, history.Steps.Select(s => s.Iteration));
+        Assert.Equal(new[] { 2, 4 }, history.Evaluations.Select(e => e.Iteration));
+        Assert.Equal(4, TrainingCheckpoint.Load(checkpoint).Iteration);
 
-            var (resumedExit, resumedOutput, resumedError) = Run(environment, default, [.. Common(split), "--resume", checkpoint]);
-            Assert.True(resumedExit == 0, resumedError);
-            Assert.Contains("resuming tiny-test at iteration 3/4", resumedOutput);
-            Assert.Equal(File.ReadAllText(Path.Combine(whole, Trainer.CurvesCsvFileName)), File.ReadAllText(Path.Combine(split, Trainer.CurvesCsvFileName)));
-
-            // Changing the recipe on resume is refused in one line.
-            var (refusedExit, _, refusedError) = Run(environment, default, [.. Common(split, lr: "0.5"), "--resume", checkpoint]);
-            Assert.Equal(1, refusedExit);
-            Assert.Contains("LearningRate", Assert.Single(refusedError.TrimEnd('\n').Split('\n')));
-        }
+        // Changing the recipe on resume is refused in one line.
+        var (refusedExit, _, refusedError) = Run(environment, default, [.. Common(split, lr: "0.5"), "--resume", checkpoint]);
+        Assert.Equal(1, refusedExit);
+        Assert.Contains("LearningRate", Assert.Single(refusedError.TrimEnd('\n').Split('\n')));
     }
 }
