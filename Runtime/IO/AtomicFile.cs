@@ -15,6 +15,7 @@ public static class AtomicFile
         ArgumentNullException.ThrowIfNull(write);
         var target = Path.GetFullPath(path);
         var folder = Path.GetDirectoryName(target) ?? throw new ArgumentException($"'{path}' has no folder", nameof(path));
+        Directory.CreateDirectory(folder);
         var temp = Path.Combine(folder, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}.tmp");
         try
         {
@@ -37,6 +38,8 @@ public static class AtomicFile
         var copy = bytes.ToArray();
         Write(path, s => s.Write(copy));
     }
+
+    public static void WriteAllText(string path, string text) => WriteAllBytes(path, System.Text.Encoding.UTF8.GetBytes(text));
 
     private static void TryDelete(string temp)
     {

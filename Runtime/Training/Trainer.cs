@@ -1,3 +1,4 @@
+using EMANet.Runtime.IO;
 using System.Diagnostics;
 using EMANet.Runtime.Blocks;
 using EMANet.Runtime.Networks;
@@ -277,7 +278,7 @@ public sealed class Trainer : IDisposable
         if (OutputDirectory is null) return;
         var path = Path.Combine(OutputDirectory, CheckpointFileName);
         TrainingCheckpoint.Save(path, Iteration, Run, _network, _optimizer, History);
-        AtomicWrite.WriteAllText(Path.Combine(OutputDirectory, CurvesCsvFileName), History.ToCsv());
+        AtomicFile.WriteAllText(Path.Combine(OutputDirectory, CurvesCsvFileName), History.ToCsv());
         LastCheckpoint = path;
         _lastCheckpointIteration = Iteration;
         foreach (var monitor in _monitors) monitor.OnCheckpoint(Iteration, path);
@@ -286,7 +287,7 @@ public sealed class Trainer : IDisposable
     private void WriteCurves()
     {
         if (OutputDirectory is null) return;
-        AtomicWrite.WriteAllText(Path.Combine(OutputDirectory, CurvesCsvFileName), History.ToCsv());
+        AtomicFile.WriteAllText(Path.Combine(OutputDirectory, CurvesCsvFileName), History.ToCsv());
         TrainingPlot.SavePng(History, Path.Combine(OutputDirectory, CurvesPngFileName), $"{Run.Network}: iteration {Iteration}/{Options.Iterations}");
     }
 

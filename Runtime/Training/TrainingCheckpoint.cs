@@ -1,3 +1,4 @@
+using EMANet.Runtime.IO;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
@@ -81,7 +82,7 @@ public sealed class TrainingCheckpoint
         };
         entries.Insert(0, (ManifestEntry, JsonSerializer.SerializeToUtf8Bytes(manifest, ManifestJson)));
 
-        AtomicWrite.Write(path, stream =>
+        AtomicFile.Write(path, stream =>
         {
             using var archive = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
             foreach (var (name, content) in entries)

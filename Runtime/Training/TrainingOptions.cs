@@ -1,3 +1,4 @@
+using EMANet.Runtime.IO;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -168,7 +169,7 @@ public sealed record RunConfiguration
     }
 
     /// <summary>Writes the JSON atomically (temp file in the same folder, then a rename).</summary>
-    public void Save(string path) => AtomicWrite.WriteAllBytes(path, System.Text.Encoding.UTF8.GetBytes(ToJson()));
+    public void Save(string path) => AtomicFile.WriteAllBytes(path, System.Text.Encoding.UTF8.GetBytes(ToJson()));
 
     public static RunConfiguration Load(string path) => FromJson(File.ReadAllText(path), path);
 }

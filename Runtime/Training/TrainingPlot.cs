@@ -1,3 +1,4 @@
+using EMANet.Runtime.IO;
 namespace EMANet.Runtime.Training;
 
 /// <summary>The curves of a run as a PNG (ScottPlot, rendered headless through SkiaSharp): loss on the left axis, validation mIoU (%) on the right.</summary>
@@ -50,7 +51,7 @@ public static class TrainingPlot
 
     /// <summary>Writes the plot atomically.</summary>
     public static void SavePng(TrainingHistory history, string path, string title, int width = 1000, int height = 560) =>
-        AtomicWrite.WriteAllBytes(path, RenderPng(history, title, width, height));
+        AtomicFile.WriteAllBytes(path, RenderPng(history, title, width, height));
 
     private static double[] MovingAverage(double[] values, int window)
     {
