@@ -52,7 +52,8 @@ internal static class NetworkEmitter
             foreach (var o in analysis.Outputs)
                 if (!_outputs.ContainsKey(o.Name)) _outputs[o.Name] = o;
             _auxiliary = _d.Layers.Select(l => analysis.Layers.Where(r => Owns(l.Name, r.Name)).Any(r => r.Auxiliary)).ToArray();
-            _backbonesWithFeatureReads = BackbonesWithFeatureReads();
+            // Locals for the stages either forward reads (ForwardTraining may read more than forward).
+            _backbonesWithFeatureReads = BackbonesWithFeatureReads(includeAuxiliary: true);
             AllocateLocals();
         }
 
@@ -268,10 +269,10 @@ internal static class NetworkEmitter
         private string Local(string reference) => _locals[reference];
 
         /// <summary>ResNets whose stages are read by later layers: their forward returns every stage.</summary>
-        private HashSet<string> BackbonesWithFeatureReads()
+        private HashSet<string> BackbonesWithFeatureReads(bool includeAuxiliary)
         {
             var set = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var l in _d.Layers)
+            foreach (var l in _d.Layers.Where((_, i) => includeAuxiliary || !_auxiliary[i]))
                 foreach (var r in l.Inputs.Concat(l.SizeOf.Length > 0 ? new[] { l.SizeOf } : Array.Empty<string>()))
                 {
                     int dot = r.IndexOf('.');
@@ -316,7 +317,7 @@ internal static class NetworkEmitter
 
         private void WriteBody(bool includeAuxiliary)
         {
-            var featureReads = _backbonesWithFeatureReads;
+            var featureReads = BackbonesWithFeatureReads(includeAuxiliary);
             var previous = ShapeEngine.InputName;
             for (int i = 0; i < _d.Layers.Count; i++)
             {

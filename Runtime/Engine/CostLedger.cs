@@ -68,21 +68,18 @@ public sealed class CostLedger
         return shape;
     }
 
-    public FeatureShape MaxPool(string name, FeatureShape input, int kernel, int stride, int padding)
-    {
-        var output = new FeatureShape(input.Channels,
-            ConvOutput(input.Height, kernel, stride, 1, padding),
-            ConvOutput(input.Width, kernel, stride, 1, padding));
-        Add(name, "MaxPool2d", output, 0, 0, input.Elements);
-        return output;
-    }
+    public FeatureShape MaxPool(string name, FeatureShape input, int kernel, int stride, int padding) =>
+        Pool(name, "MaxPool2d", input, kernel, stride, padding);
 
-    public FeatureShape AvgPool(string name, FeatureShape input, int kernel, int stride, int padding)
+    public FeatureShape AvgPool(string name, FeatureShape input, int kernel, int stride, int padding) =>
+        Pool(name, "AvgPool2d", input, kernel, stride, padding);
+
+    private FeatureShape Pool(string name, string kind, FeatureShape input, int kernel, int stride, int padding)
     {
         var output = new FeatureShape(input.Channels,
             ConvOutput(input.Height, kernel, stride, 1, padding),
             ConvOutput(input.Width, kernel, stride, 1, padding));
-        Add(name, "AvgPool2d", output, 0, 0, input.Elements);
+        Add(name, kind, output, 0, 0, input.Elements);
         return output;
     }
 

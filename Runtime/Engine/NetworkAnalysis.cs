@@ -55,6 +55,27 @@ public sealed class NetworkAnalysis
     public long Flops => Inference.Sum(r => r.Flops);
     public long MemoryBytes => Inference.Sum(r => r.MemoryBytes);
 
+    /// <summary>
+    /// Memory by the paper's counter (torchstat): each named leaf module once, with the output of
+    /// its last call; functional operations (residual adds, EM steps, resizes, concatenations) not
+    /// counted. Reproduces the paper's 2.603G for the ResNet-101 backbone.
+    /// </summary>
+    public long ModuleMemoryBytes => ModuleMemoryOf(Inference);
+
+    /// <summary><see cref="ModuleMemoryBytes"/> of some rows (e.g. <see cref="Under"/> a prefix).</summary>
+    public static long ModuleMemoryOf(IEnumerable<LayerCost> rows)
+    {
+        var last = new Dictionary<string, LayerCost>(System.StringComparer.Ordinal);
+        foreach (var row in rows)
+            if (ModuleKinds.Contains(row.Kind)) last[row.Name] = row;
+        return last.Values.Sum(r => r.MemoryBytes);
+    }
+
+    private static readonly HashSet<string> ModuleKinds = new(System.StringComparer.Ordinal)
+    {
+        "Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Dropout2d",
+    };
+
     /// <summary>Parameters including auxiliary heads (what a training run holds).</summary>
     public long TrainingParameters => Layers.Sum(r => r.Parameters);
 

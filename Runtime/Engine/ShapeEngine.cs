@@ -148,11 +148,9 @@ public static class ShapeEngine
             }
             for (int i = layers.Count - 1; i >= 0; i--)
                 aux[i] = (layers[i].Kind == LayerKind.Classifier && layers[i].Auxiliary)
-                         || (consumers[i].Count > 0 && consumers[i].All(c => aux[c]) && !consumers[i].Any(c => ReadsAsSizeOnly(layers[c], layers[i].Name)));
+                         || (consumers[i].Count > 0 && consumers[i].All(c => aux[c]));
             return aux;
         }
-
-        private static bool ReadsAsSizeOnly(LayerDeclaration layer, string name) => false;
 
         /// <summary>
         /// An auxiliary classifier runs in training only, so a layer of the inference path cannot read
@@ -401,9 +399,8 @@ public static class ShapeEngine
             return Register(l.Name, x, $"{depthText} output (layer4), {x.Channels} channels", $"'{l.Name}' at output stride {l.OutputStride}");
         }
 
-        private bool CheckConvArguments(LayerDeclaration l, LayerOutput from)
+        private bool CheckConvArguments(LayerDeclaration l, LayerOutput input)
         {
-            var input = from.Shape;
             bool ok = Positive(l, "Kernel", l.Kernel) & Positive(l, "Stride", l.Stride) & Positive(l, "Dilation", l.Dilation) & Positive(l, "Groups", l.Groups);
             if (l.Padding < -1)
             {
@@ -411,9 +408,9 @@ public static class ShapeEngine
                 ok = false;
             }
             if (!ok) return false;
-            if (input.Channels % l.Groups != 0)
+            if (input.Shape.Channels % l.Groups != 0)
             {
-                Error(DiagnosticIds.ChannelMismatch, _layerIndex, "Groups", $"layer '{l.Name}': Groups = {l.Groups} does not divide its {input.Channels} input channels ({from.Origin})");
+                Error(DiagnosticIds.ChannelMismatch, _layerIndex, "Groups", $"layer '{l.Name}': Groups = {l.Groups} does not divide its {input.Shape.Channels} input channels ('{input.Name}': {input.Origin})");
                 return false;
             }
             if (l.Padding == -1 && (l.Dilation * (l.Kernel - 1)) % 2 != 0)

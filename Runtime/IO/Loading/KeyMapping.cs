@@ -1,0 +1,71 @@
+namespace EMANet.Runtime.IO;
+
+/// <summary>Maps checkpoint keys to module keys for one <see cref="WeightsLayout"/>.</summary>
+public sealed class KeyMapping
+{
+    /// <summary>The prefix nn.DataParallel / DistributedDataParallel put before every key.</summary>
+    public const string DataParallelPrefix = "module.";
+
+    public const string DefaultBackbonePrefix = "backbone.";
+
+    private KeyMapping(WeightsLayout layout, string strippedPrefix, string backbonePrefix)
+    {
+        Layout = layout;
+        StrippedPrefix = strippedPrefix;
+        BackbonePrefix = backbonePrefix;
+    }
+
+    /// <summary>The layout in force (never <see cref="WeightsLayout.Auto"/>).</summary>
+    public WeightsLayout Layout { get; }
+
+    /// <summary>"module." when every source key carried it and <see cref="WeightsLayout.Auto"/> removed it; else empty.</summary>
+    public string StrippedPrefix { get; }
+
+    /// <summary>Where a backbone checkpoint's keys go in the module ("backbone." by default).</summary>
+    public string BackbonePrefix { get; }
+
+    /// <summary>Whether the layout maps a backbone-only checkpoint, so only module keys under <see cref="BackbonePrefix"/> are expected.</summary>
+    public bool IsBackboneOnly => Layout is WeightsLayout.TorchVisionResNet or WeightsLayout.DeepStemResNet;
+
+    /// <summary>
+    /// Resolves <paramref name="layout"/> for these source keys. For <see cref="WeightsLayout.Auto"/>: a
+    /// "module." prefix on every key is removed first; then keys under "backbone." mean
+    /// <see cref="WeightsLayout.Native"/>, a "conv1.weight" key <see cref="WeightsLayout.TorchVisionResNet"/>,
+    /// a "conv1.0.weight" key <see cref="WeightsLayout.DeepStemResNet"/>, and anything else Native.
+    /// </summary>
+    public static KeyMapping Create(WeightsLayout layout, IReadOnlyCollection<string> sourceKeys, string backbonePrefix = DefaultBackbonePrefix)
+    {
+        ArgumentNullException.ThrowIfNull(sourceKeys);
+        ArgumentNullException.ThrowIfNull(backbonePrefix);
+        if (layout != WeightsLayout.Auto) return new KeyMapping(layout, "", backbonePrefix);
+
+        string stripped = sourceKeys.Count > 0 && sourceKeys.All(k => k.StartsWith(DataParallelPrefix, StringComparison.Ordinal)) ? DataParallelPrefix : "";
+        var keys = sourceKeys.Select(k => k[stripped.Length..]).ToList();
+        return new KeyMapping(Detect(keys), stripped, backbonePrefix);
+    }
+
+    /// <summary>The layout the keys look like (see <see cref="Create"/>); never Auto.</summary>
+    public static WeightsLayout Detect(IEnumerable<string> keys)
+    {
+        var set = keys.ToHashSet(StringComparer.Ordinal);
+        if (set.Any(k => k.StartsWith(DefaultBackbonePrefix, StringComparison.Ordinal))) return WeightsLayout.Native;
+        if (set.Contains("conv1.weight")) return WeightsLayout.TorchVisionResNet;
+        if (set.Contains("conv1.0.weight")) return WeightsLayout.DeepStemResNet;
+        return WeightsLayout.Native;
+    }
+
+    /// <summary>The module key for a source key, or null when the layout drops it (a ResNet's fc.*).</summary>
+    public string? Map(string sourceKey)
+    {
+        ArgumentNullException.ThrowIfNull(sourceKey);
+        string key = StrippedPrefix.Length > 0 && sourceKey.StartsWith(StrippedPrefix, StringComparison.Ordinal)
+            ? sourceKey[StrippedPrefix.Length..]
+            : sourceKey;
+        if (!IsBackboneOnly) return key;
+        if (key.StartsWith("fc.", StringComparison.Ordinal)) return null;
+        return BackbonePrefix + key;
+    }
+
+    /// <summary>Whether a module key is one this layout is expected to fill.</summary>
+    public bool Covers(string moduleKey) => !IsBackboneOnly || moduleKey.StartsWith(BackbonePrefix, StringComparison.Ordinal);
+}

@@ -1,0 +1,69 @@
+using static TorchSharp.torch;
+
+namespace EMANet.Runtime.IO;
+
+// The Python values the restricted unpickler can produce. Besides these: null (None), bool, long,
+// double, string and byte[]. Nothing here refers to code; globals are plain names.
+
+/// <summary>A reference to an allowed global (module.name); never resolved to anything executable.</summary>
+internal sealed record PyGlobal(string Module, string Name)
+{
+    public string FullName => $"{Module}.{Name}";
+    public override string ToString() => FullName;
+}
+
+/// <summary>An immutable Python tuple.</summary>
+internal sealed class PyTuple(object?[] items)
+{
+    public object?[] Items { get; } = items;
+    public int Count => Items.Length;
+    public object? this[int i] => Items[i];
+    public override string ToString() => $"tuple of {Items.Length}";
+}
+
+/// <summary>A mutable Python list.</summary>
+internal sealed class PyList : List<object?>
+{
+}
+
+/// <summary>
+/// A Python dict or OrderedDict in insertion order. Keys are str, int, bool or None (what state dicts
+/// and optimizer states use); setting an existing key replaces its value in place, as in Python.
+/// </summary>
+internal sealed class PyDict
+{
+    private readonly List<KeyValuePair<object?, object?>> _items = new();
+    private readonly Dictionary<object, int> _index = new();
+    private int _noneIndex = -1;
+
+    public int Count => _items.Count;
+    public IReadOnlyList<KeyValuePair<object?, object?>> Items => _items;
+
+    /// <summary>Attributes set by BUILD (an OrderedDict's _metadata); kept but unused.</summary>
+    public PyDict? Attributes { get; set; }
+
+    public static bool IsValidKey(object? key) => key is null or string or long or bool;
+
+    public void Set(object? key, object? value)
+    {
+        if (!IsValidKey(key)) throw new InvalidOperationException("invalid dict key type");
+        int existing = key is null ? _noneIndex : _index.GetValueOrDefault(key, -1);
+        if (existing >= 0) { _items[existing] = new(key, value); return; }
+        if (key is null) _noneIndex = _items.Count;
+        else _index[key] = _items.Count;
+        _items.Add(new(key, value));
+    }
+
+    public bool TryGet(string key, out object? value)
+    {
+        if (_index.TryGetValue(key, out var i)) { value = _items[i].Value; return true; }
+        value = null;
+        return false;
+    }
+}
+
+/// <summary>A storage named by a persistent id: ('storage', torch.XStorage, key, location, numel).</summary>
+internal sealed record StorageRef(ScalarType Type, string Key, string Location, long Elements);
+
+/// <summary>A tensor as _rebuild_tensor_v2 describes it: a strided view into a storage.</summary>
+internal sealed record TensorRef(StorageRef Storage, long Offset, long[] Size, long[] Stride);

@@ -1,0 +1,132 @@
+using EMANet.Runtime.Blocks;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace EMANet.Tests.Blocks;
+
+/// <summary>The EM attention unit against a straightforward per-image computation written here.</summary>
+public class EmaUnitTests
+{
+    private static Tensor Param(EmaUnit unit, string name) => unit.state_dict()[name];
+
+    /// <summary>EMANET.md section 2, one image at a time, in float64, with explicit loops over the iterations.</summary>
+    private static (Tensor Output, Tensor FinalBases) Reference(EmaUnit unit, Tensor input)
+    {
+        using var _ = no_grad();
+        var x64 = input.to(float64);
+        long b = x64.shape[0], c = x64.shape[1], h = x64.shape[2], w = x64.shape[3];
+        var w1 = Param(unit, "conv1.weight").to(float64).reshape(c, c);
+        var b1 = Param(unit, "conv1.bias").to(float64);
+        var w2 = Param(unit, "conv2.0.weight").to(float64).reshape(c, c);
+        var gamma = Param(unit, "conv2.1.weight").to(float64);
+        var beta = Param(unit, "conv2.1.bias").to(float64);
+        var mean = Param(unit, "conv2.1.running_mean").to(float64);
+        var variance = Param(unit, "conv2.1.running_var").to(float64);
+        var mu0 = Param(unit, "mu").to(float64)[0];
+        var outputs = new List<Tensor>();
+        var finals = new List<Tensor>();
+        for (long i = 0; i < b; i++)
+        {
+            var identity = x64[i].reshape(c, h * w);
+            var x = w1.matmul(identity) + b1.unsqueeze(1);            // C x N
+            var mu = mu0.clone();                                       // C x K
+            Tensor z = zeros(1);
+            for (int t = 0; t < unit.Iterations; t++)
+            {
+                var logits = x.t().matmul(mu);                          // N x K
+                var e = (logits - logits.max(1, keepdim: true).values).exp();
+                z = e / e.sum(1, keepdim: true);
+                var zn = z / (1e-6 + z.sum(0, keepdim: true));
+                mu = x.matmul(zn);                                      // C x K
+                mu = mu / (1e-6 + mu.pow(2).sum(0, keepdim: true).sqrt());
+            }
+            var recon = mu.matmul(z.t()).clamp_min(0);                  // C x N, ReLU
+            var y = w2.matmul(recon);
+            y = (y - mean.unsqueeze(1)) / (variance.unsqueeze(1) + 1e-5).sqrt() * gamma.unsqueeze(1) + beta.unsqueeze(1);
+            outputs.Add((y + identity).clamp_min(0).reshape(c, h, w));
+            finals.Add(mu);
+        }
+        return (stack(outputs), stack(finals));
+    }
+
+    private static EmaUnit RandomizedUnit(int channels, int bases)
+    {
+        var unit = new EmaUnit(channels, bases, iterations: 3);
+        using var _ = no_grad();
+        foreach (var (name, tensor) in unit.state_dict())
+        {
+            if (name.EndsWith("num_batches_tracked")) continue;
+            if (name.EndsWith("running_var")) tensor.copy_(rand_like(tensor) + 0.5);
+            else if (name != "mu") tensor.copy_(randn_like(tensor) * 0.3);
+        }
+        return unit;
+    }
+
+    [Fact]
+    public void Forward_MatchesReferenceComputation()
+    {
+        random.manual_seed(7);
+        using var unit = RandomizedUnit(8, 5);
+        unit.eval();
+        var input = randn(2, 8, 4, 6);
+        var (expected, _) = Reference(unit, input);
+        using var __ = no_grad();
+        var actual = unit.forward(input).to(float64);
+        Assert.True(allclose(actual, expected, rtol: 1e-4, atol: 1e-5), $"max diff {(actual - expected).abs().max().item<double>()}");
+    }
+
+    [Fact]
+    public void Conv1_GetsNoGradient_Conv2Does()
+    {
+        random.manual_seed(3);
+        using var unit = RandomizedUnit(6, 4);
+        unit.train();
+        var input = randn(2, 6, 5, 5, requires_grad: true);
+        unit.forward(input).sum().backward();
+        var grads = unit.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad);
+        Assert.True(grads["conv1.weight"] is null || grads["conv1.weight"]!.abs().sum().item<float>() == 0);
+        Assert.True(grads["conv2.0.weight"]!.abs().sum().item<float>() > 0);
+        Assert.True(input.grad!.abs().sum().item<float>() > 0, "the identity path carries gradient to the input");
+    }
+
+    [Fact]
+    public void UpdateBases_IsTheMomentumAverageOfTheBatchMeanOfFinalBases()
+    {
+        random.manual_seed(11);
+        using var unit = RandomizedUnit(6, 4);
+        unit.train();
+        var input = randn(3, 6, 4, 4);
+        var before = Param(unit, "mu").to(float64).clone();
+        // In training mode BN uses batch statistics, but the bases do not depend on BN: compare them only.
+        var (_, finals) = Reference(unit, input);
+        using (no_grad()) unit.forward(input);
+        unit.UpdateBases();
+        var expected = 0.9 * before + 0.1 * finals.mean(new long[] { 0 }).unsqueeze(0);
+        var after = Param(unit, "mu").to(float64);
+        Assert.True(allclose(after, expected, rtol: 1e-4, atol: 1e-6), $"max diff {(after - expected).abs().max().item<double>()}");
+        // A second call without a new forward changes nothing.
+        unit.UpdateBases();
+        Assert.True((Param(unit, "mu").to(float64) == after).all().item<bool>());
+    }
+
+    [Fact]
+    public void Renormalize_KeepsUnitNormBases()
+    {
+        random.manual_seed(5);
+        using var unit = new EmaUnit(6, 4, renormalize: true);
+        unit.train();
+        using (no_grad()) unit.forward(randn(2, 6, 3, 3));
+        unit.UpdateBases();
+        var norms = Param(unit, "mu").norm(1);
+        Assert.True(allclose(norms, ones_like(norms), atol: 1e-4));
+    }
+
+    [Fact]
+    public void InitialBases_AreUnitNormOverChannels()
+    {
+        using var unit = new EmaUnit(16, 8);
+        var norms = Param(unit, "mu").norm(1);
+        Assert.Equal(new long[] { 1, 8 }, norms.shape);
+        Assert.True(allclose(norms, ones_like(norms), atol: 1e-4));
+    }
+}
