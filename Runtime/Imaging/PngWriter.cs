@@ -124,7 +124,7 @@ public static class PngWriter
                     _ => PngDecoder.Paeth(left, above[i], upperLeft),
                 };
                 buffer[i] = (byte)(row[i] - predictor);
-                cost += Math.Abs((sbyte)buffer[i]);
+                cost += Math.Abs((int)(sbyte)buffer[i]);
             }
             if (cost < best)
             {
