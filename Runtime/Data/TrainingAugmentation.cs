@@ -28,8 +28,8 @@ public sealed class TrainingAugmentation : ISampleTransform
     public PreparedSample Apply(SegmentationSample sample, SeededRandom random)
     {
         var scale = Options.Scales[random.NextInt(Options.Scales.Count)];
-        var height = Math.Max(1, (int)Math.Round(sample.Height * scale));
-        var width = Math.Max(1, (int)Math.Round(sample.Width * scale));
+        var height = Math.Max(1, (int)Math.Round(sample.Height * scale, MidpointRounding.AwayFromZero));
+        var width = Math.Max(1, (int)Math.Round(sample.Width * scale, MidpointRounding.AwayFromZero));
         var image = sample.Image;
         var label = sample.Label;
         if (height != sample.Height || width != sample.Width)

@@ -41,8 +41,8 @@ public sealed class MultiScaleInference : IInferenceStrategy
         foreach (var scale in Scales)
         {
             using var pass = NewDisposeScope();
-            var h = Math.Max(1, (long)Math.Round(height * scale));
-            var w = Math.Max(1, (long)Math.Round(width * scale));
+            var h = Math.Max(1, (long)Math.Round(height * scale, MidpointRounding.AwayFromZero));
+            var w = Math.Max(1, (long)Math.Round(width * scale, MidpointRounding.AwayFromZero));
             var scaled = h == height && w == width ? images : Resize(images, h, w);
             foreach (var mirrored in Flip ? new[] { false, true } : [false])
             {
