@@ -6,5 +6,5 @@ public sealed class EvaluationTransform : ISampleTransform
     public static EvaluationTransform Instance { get; } = new();
 
     public PreparedSample Apply(SegmentationSample sample, SeededRandom random) =>
-        new(sample.Id, sample.Source, sample.Height, sample.Width, ImageNormalization.ToPlanar(sample.Image), (byte[])sample.Label.Labels.Clone());
+        new(sample.Id, sample.Source, sample.Height, sample.Width, ImageNormalization.ToPlanar(sample.Image), sample.Label.Labels);
 }

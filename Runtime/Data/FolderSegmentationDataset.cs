@@ -70,12 +70,7 @@ public sealed class FolderSegmentationDataset : ISegmentationDataset
         else
         {
             foreach (var sample in listed)
-            {
-                if (!File.Exists(sample.ImagePath))
-                    throw new InvalidSampleException(sample.Id, sample.ImagePath, $"image file is missing (listed by {sample.Origin})");
-                if (!File.Exists(sample.MaskPath))
-                    throw new InvalidSampleException(sample.Id, sample.MaskPath, $"mask file is missing (listed by {sample.Origin})");
-            }
+                RequireFiles(sample);
             _samples = [.. listed];
             Skipped = [];
         }
@@ -97,12 +92,17 @@ public sealed class FolderSegmentationDataset : ISegmentationDataset
         return Load(_samples[index]);
     }
 
-    private SegmentationSample Load(SampleFiles files)
+    private static void RequireFiles(SampleFiles files)
     {
         if (!File.Exists(files.ImagePath))
             throw new InvalidSampleException(files.Id, files.ImagePath, $"image file is missing (listed by {files.Origin})");
         if (!File.Exists(files.MaskPath))
             throw new InvalidSampleException(files.Id, files.MaskPath, $"mask file is missing (listed by {files.Origin})");
+    }
+
+    private SegmentationSample Load(SampleFiles files)
+    {
+        RequireFiles(files);
         RgbImage image;
         LabelMask mask;
         try

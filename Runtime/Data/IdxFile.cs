@@ -10,9 +10,7 @@ namespace EMANet.Runtime.Data;
 /// </summary>
 public static class IdxFile
 {
-    public sealed record Array(int[] Shape, byte[] Data);
-
-    public static Array Read(string path)
+    public static IdxArray Read(string path)
     {
         try
         {
@@ -28,7 +26,7 @@ public static class IdxFile
         }
     }
 
-    private static Array Read(Stream stream, string path)
+    private static IdxArray Read(Stream stream, string path)
     {
         Span<byte> word = stackalloc byte[4];
         ReadExactly(stream, word, path, "magic number");
@@ -49,7 +47,7 @@ public static class IdxFile
             throw new DatasetException($"{path}: {total} bytes of data are too many");
         var data = new byte[total];
         ReadExactly(stream, data, path, "data");
-        return new Array(shape, data);
+        return new IdxArray(shape, data);
     }
 
     private static void ReadExactly(Stream stream, Span<byte> buffer, string path, string what)

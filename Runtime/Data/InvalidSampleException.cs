@@ -7,14 +7,14 @@ public sealed class InvalidSampleException : DatasetException
         : base($"{path}: {problem} (sample '{sampleId}')", inner)
     {
         SampleId = sampleId;
-        Path = path;
+        FilePath = path;
         Problem = problem;
     }
 
     public string SampleId { get; }
 
     /// <summary>The file at fault.</summary>
-    public string Path { get; }
+    public string FilePath { get; }
 
     public string Problem { get; }
 }

@@ -7,7 +7,7 @@ namespace EMANet.Runtime.Data;
 /// (e.g. "2007_000032"), <see cref="Source"/> says where it came from (a path, or the generator and index)
 /// for error messages.
 /// </summary>
-public sealed record SegmentationSample
+public sealed class SegmentationSample
 {
     public SegmentationSample(string id, string source, RgbImage image, LabelMask label)
     {

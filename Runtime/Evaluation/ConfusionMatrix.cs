@@ -40,7 +40,7 @@ public sealed class ConfusionMatrix
         if (!predictions.shape.SequenceEqual(labels.shape))
             throw new ArgumentException($"predictions {Shape(predictions)} and labels {Shape(labels)} differ in shape");
         using var scope = NewDisposeScope();
-        var truth = labels.to_type(ScalarType.Int64).flatten();
+        var truth = labels.to(predictions.device).to_type(ScalarType.Int64).flatten();
         var predicted = predictions.to_type(ScalarType.Int64).flatten();
         var keep = truth.ne(IgnoreIndex);
         truth = truth.masked_select(keep);

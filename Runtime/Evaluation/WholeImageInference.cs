@@ -32,9 +32,8 @@ public sealed class WholeImageInference : IInferenceStrategy
     /// <summary>The smallest admissible size not below <paramref name="size"/>.</summary>
     public long PaddedSize(long size)
     {
-        var n = Math.Max(0, (size - SizeRemainder + SizeDivisor - 1) / SizeDivisor);
-        var padded = n * SizeDivisor + SizeRemainder;
-        return padded < size ? padded + SizeDivisor : padded;
+        var n = (size - SizeRemainder + SizeDivisor - 1) / SizeDivisor; // numerator > 0 as size >= 1 and remainder < divisor
+        return n * SizeDivisor + SizeRemainder;
     }
 
     public Tensor Scores(Func<Tensor, Tensor> network, Tensor images)

@@ -9,12 +9,12 @@ public sealed class ImageFileException : IOException
     public ImageFileException(string source, string problem, Exception? inner = null)
         : base($"{source}: {problem}", inner)
     {
-        Source = source;
+        FilePath = source;
         Problem = problem;
     }
 
     /// <summary>Path of the file (or name of the in-memory source) that is at fault.</summary>
-    public new string Source { get; }
+    public string FilePath { get; }
 
     /// <summary>What is wrong with it, without the path.</summary>
     public string Problem { get; }

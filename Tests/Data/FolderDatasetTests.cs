@@ -60,7 +60,7 @@ public class FolderDatasetTests
         using var voc = new VocTree("a", "b");
         File.Delete(voc.Mask("b"));
         var error = Assert.Throws<InvalidSampleException>(() => VocDataset.Open(voc.Root));
-        Assert.Equal(voc.Mask("b"), error.Path);
+        Assert.Equal(voc.Mask("b"), error.FilePath);
         Assert.StartsWith(voc.Mask("b") + ": mask file is missing", error.Message);
         Assert.Contains("train.txt line 2", error.Message);
     }
@@ -79,13 +79,13 @@ public class FolderDatasetTests
 
         data.Get(0);
         var size = Assert.Throws<InvalidSampleException>(() => data.Get(1));
-        Assert.Equal(voc.Mask("size"), size.Path);
+        Assert.Equal(voc.Mask("size"), size.FilePath);
         Assert.Contains("mask is 15x16 but its image", size.Message);
         var label = Assert.Throws<InvalidSampleException>(() => data.Get(2));
-        Assert.Equal(voc.Mask("label"), label.Path);
+        Assert.Equal(voc.Mask("label"), label.FilePath);
         Assert.Contains("label 30 at (5,3) is outside [0, 21)", label.Message);
         var broken = Assert.Throws<InvalidSampleException>(() => data.Get(3));
-        Assert.Equal(voc.Image("broken"), broken.Path);
+        Assert.Equal(voc.Image("broken"), broken.FilePath);
         Assert.Contains("cannot decode the image", broken.Message);
         var notPng = Assert.Throws<InvalidSampleException>(() => data.Get(4));
         Assert.StartsWith(voc.Mask("notpng") + ": not a PNG file", notPng.Message);

@@ -73,6 +73,6 @@ public class PngFixtureTests
         var error = Assert.Throws<ImageFileException>(() => MaskFile.Read(path));
         Assert.StartsWith(path + ": ", error.Message);
         Assert.Contains(problem, error.Message);
-        Assert.Equal(path, error.Source);
+        Assert.Equal(path, error.FilePath);
     }
 }
