@@ -75,7 +75,7 @@ public class BatchLoaderTests
         Assert.Equal(order0.Take(20).Select(i => i.ToString()), ids);
 
         // The same sample in two epochs is augmented differently.
-        var plain = new SegmentationBatchLoader(Shapes, Augment, new BatchLoaderOptions { BatchSize = 1, Shuffle = false, Workers = 0 });
+        using var plain = new SegmentationBatchLoader(Shapes, Augment, new BatchLoaderOptions { BatchSize = 1, Shuffle = false, Workers = 0 });
         var first = Snapshot(plain.Epoch(0).First());
         var second = Snapshot(plain.Epoch(1).First());
         Assert.Equal(first.Ids, second.Ids);
