@@ -12,7 +12,7 @@ public sealed class FashionMnistArchive
     public const int Side = 28;
     public const string InstallHint = "install it with: apt-get install dataset-fashion-mnist";
 
-    public static readonly string[] ItemClassNames =
+    public static IReadOnlyList<string> ItemClassNames { get; } =
         ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
 
     private static readonly ConcurrentDictionary<(string, SceneSplit), Lazy<FashionMnistArchive>> Cache = new();
@@ -65,7 +65,7 @@ public sealed class FashionMnistArchive
         if (labels.Shape.Length != 1 || labels.Shape[0] != images.Shape[0])
             throw new DatasetException($"{labelsPath}: expected {images.Shape[0]} labels to match {imagesPath}, found shape {string.Join(" x ", labels.Shape)}");
         for (var i = 0; i < labels.Data.Length; i++)
-            if (labels.Data[i] >= ItemClassNames.Length)
+            if (labels.Data[i] >= ItemClassNames.Count)
                 throw new DatasetException($"{labelsPath}: label {labels.Data[i]} of item {i} is outside 0-9");
         return new FashionMnistArchive(images.Data, labels.Data, imagesPath);
     }

@@ -36,7 +36,7 @@ public sealed class FashionMnistScenesDataset : ISegmentationDataset
 
     public string Name => $"fashion-mnist-scenes/{_split.ToString().ToLowerInvariant()}";
     public int Count { get; }
-    public int Classes => FashionMnistArchive.ItemClassNames.Length + 1;
+    public int Classes => FashionMnistArchive.ItemClassNames.Count + 1;
     public string[] ClassNames { get; } = ["background", .. FashionMnistArchive.ItemClassNames];
     public int Size { get; }
 

@@ -8,8 +8,8 @@ namespace EMANet.Runtime.Data;
 /// </summary>
 public static class ImageNormalization
 {
-    public static readonly float[] Mean = [0.485f, 0.456f, 0.406f];
-    public static readonly float[] Std = [0.229f, 0.224f, 0.225f];
+    public static IReadOnlyList<float> Mean { get; } = [0.485f, 0.456f, 0.406f];
+    public static IReadOnlyList<float> Std { get; } = [0.229f, 0.224f, 0.225f];
 
     /// <summary>Normalised value of each byte, per channel: <c>Table[c][v]</c>.</summary>
     private static readonly float[][] Table = Enumerable.Range(0, 3)

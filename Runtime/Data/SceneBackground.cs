@@ -49,7 +49,7 @@ internal static class SceneBackground
     }
 
     private static Rgb MutedColor(SeededRandom random) =>
-        ColorSpace.HsvToRgb(random.NextDouble(), random.NextDouble(0, 0.35), random.NextDouble(0.25, 0.85));
+        ColorSpace.HsvToRgb(random.NextDouble(), random.NextDouble(0, 0.45), random.NextDouble(0.25, 0.85));
 
     private static byte Lerp(byte a, byte b, double t) => (byte)Math.Round(a + (b - a) * t);
 }

@@ -5,9 +5,10 @@ namespace EMANet.Runtime.Data;
 /// <summary>
 /// Procedural scenes made in memory: a textured background (label 0) with two to five filled shapes
 /// (circles, rectangles, triangles, rings, crosses, diamonds; label = kind + 1) at random sizes, positions
-/// and rotations, later shapes occluding earlier ones, plus pixel noise. Each kind has its own hue, but
-/// 30% of shapes get a random hue, so colour alone does not solve the task: shape matters too.
-/// A scene depends only on (seed, split, index).
+/// and rotations, later shapes occluding earlier ones, plus pixel noise. Colour narrows the class down
+/// but never settles it: kinds come in hue pairs (circle and ring red, rectangle and cross green, triangle
+/// and diamond blue), 20% of shapes get a random hue, and shape saturation overlaps the background's.
+/// Telling the kinds apart takes shape. A scene depends only on (seed, split, index).
 /// </summary>
 public sealed class SyntheticShapesDataset : ISegmentationDataset
 {
@@ -15,8 +16,9 @@ public sealed class SyntheticShapesDataset : ISegmentationDataset
     public const int MaxClasses = 7;
     public const int DefaultClasses = 6;
 
-    private static readonly double[] KindHues = [0.0, 0.33, 0.62, 0.14, 0.83, 0.5];
-    private const double RandomHueProbability = 0.3;
+    // Hue of each kind, in ShapeKind order: circle, rectangle, triangle, ring, cross, diamond.
+    private static readonly double[] KindHues = [0.0, 0.33, 0.62, 0.0, 0.33, 0.62];
+    private const double RandomHueProbability = 0.2;
     private const double NoiseSigma = 8;
 
     private readonly int _seed;
@@ -63,12 +65,12 @@ public sealed class SyntheticShapesDataset : ISegmentationDataset
             var shape = new Shape(kind,
                 centerX: random.NextDouble(0, Width),
                 centerY: random.NextDouble(0, Height),
-                radius: shortSide * random.NextDouble(0.08, 0.22),
+                radius: shortSide * random.NextDouble(0.1, 0.24),
                 angle: random.NextDouble(0, 2 * Math.PI),
                 random);
             var hue = random.NextBool(RandomHueProbability) ? random.NextDouble() : KindHues[(int)kind] + random.NextDouble(-0.04, 0.04);
-            var saturation = random.NextDouble(0.55, 1.0);
-            var value = random.NextDouble(0.55, 0.9);
+            var saturation = random.NextDouble(0.35, 1.0); // overlaps the background's 0-0.45: colour alone cannot find every shape
+            var value = random.NextDouble(0.45, 0.9);
             var shadeAngle = random.NextDouble(0, 2 * Math.PI);
             Draw(image, label, shape, hue, saturation, value, shadeAngle);
         }

@@ -9,7 +9,7 @@ public static class VocDataset
 {
     public const int ClassCount = 21;
 
-    public static readonly string[] ClassNames =
+    public static IReadOnlyList<string> ClassNames { get; } =
     [
         "background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow",
         "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa", "train", "tvmonitor",

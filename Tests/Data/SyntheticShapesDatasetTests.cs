@@ -39,26 +39,31 @@ public class SyntheticShapesDatasetTests
     }
 
     [Fact]
-    public void Each_shape_kind_mostly_wears_its_hue()
+    public void Shape_kinds_wear_their_pair_hue_most_of_the_time()
     {
-        // Circles are red-ish unless given a random hue (30%): red should dominate most circle pixels.
-        var data = new SyntheticShapesDataset(40, 48, 48, seed: 2);
-        long circle = 0, red = 0;
+        // Circles and rings are red, rectangles and crosses green, triangles blue, except the 20% with a
+        // random hue: the expected channel should dominate most, but not all, pixels of each kind.
+        var data = new SyntheticShapesDataset(60, 48, 48, seed: 2);
+        int[] dominant = [-1, 0, 1, 2, 0, 1]; // per label: 0 = red, 1 = green, 2 = blue
+        var total = new long[6];
+        var matching = new long[6];
         for (var i = 0; i < data.Count; i++)
         {
             var sample = data.Get(i);
             for (var p = 0; p < sample.Label.Labels.Length; p++)
             {
-                if (sample.Label.Labels[p] != 1)
+                var label = sample.Label.Labels[p];
+                if (label == 0)
                     continue;
-                circle++;
                 var px = sample.Image[p / 48, p % 48];
-                if (px.R > px.G && px.R > px.B)
-                    red++;
+                int[] rgb = [px.R, px.G, px.B];
+                total[label]++;
+                if (rgb[dominant[label]] == rgb.Max())
+                    matching[label]++;
             }
         }
-        Assert.True(circle > 0);
-        Assert.InRange((double)red / circle, 0.5, 0.97);
+        for (var label = 1; label < 6; label++)
+            Assert.InRange((double)matching[label] / total[label], 0.5, 0.97);
     }
 
     [Fact]
