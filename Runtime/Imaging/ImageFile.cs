@@ -5,19 +5,7 @@ namespace EMANet.Runtime.Imaging;
 /// <summary>Decodes JPEG, PNG, BMP, TGA and GIF images to 8-bit RGB with StbImageSharp.</summary>
 public static class ImageFile
 {
-    public static RgbImage ReadRgb(string path)
-    {
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ImageFileException(path, $"cannot read the image ({e.Message})", e);
-        }
-        return DecodeRgb(bytes, path);
-    }
+    public static RgbImage ReadRgb(string path) => DecodeRgb(ImageFileBytes.Read(path), path);
 
     /// <param name="source">Named in error messages (a path or a description).</param>
     public static RgbImage DecodeRgb(byte[] data, string source)

@@ -13,19 +13,7 @@ public static class PngDecoder
 {
     internal static ReadOnlySpan<byte> Signature => [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
 
-    public static PngRaster Read(string path)
-    {
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ImageFileException(path, $"cannot read the file ({e.Message})", e);
-        }
-        return Decode(bytes, path);
-    }
+    public static PngRaster Read(string path) => Decode(ImageFileBytes.Read(path), path);
 
     /// <param name="source">Named in every error message (a path or a description).</param>
     public static PngRaster Decode(ReadOnlySpan<byte> data, string source)
