@@ -63,6 +63,9 @@ public sealed class EmaUnit : nn.Module<Tensor, Tensor>
     /// <summary>The responsibilities of the last forward with <see cref="CaptureResponsibilities"/> set (owned by this unit).</summary>
     public Tensor? LastResponsibilities { get; private set; }
 
+    /// <summary>Height and width of the feature map of the last captured <see cref="LastResponsibilities"/>.</summary>
+    public (int Height, int Width) LastFeatureSize { get; private set; }
+
     /// <summary>The bases buffer, 1 x C x K.</summary>
     public Tensor BasesBuffer => mu;
 
@@ -103,6 +106,7 @@ public sealed class EmaUnit : nn.Module<Tensor, Tensor>
         {
             LastResponsibilities?.Dispose();
             LastResponsibilities = z.detach().clone().DetachFromDisposeScope();
+            LastFeatureSize = ((int)h, (int)w);
         }
         return output.MoveToOuterDisposeScope();
     }

@@ -17,6 +17,9 @@ public interface IDataProvider
     /// <summary>Whether this provider understands <paramref name="spec"/>.</summary>
     bool CanOpen(string spec);
 
+    /// <summary>The classes a network trained on <paramref name="spec"/> should have by default (null: the network's declared classes).</summary>
+    int? DefaultClasses(string spec) => null;
+
     /// <summary>The batches (and validation) of the run described by <paramref name="request"/>.</summary>
     TrainingData Open(TrainingDataRequest request);
 }
@@ -24,10 +27,10 @@ public interface IDataProvider
 /// <summary>What the commands work on: the network catalogue and the data providers.</summary>
 public sealed record CliEnvironment(IReadOnlyList<NetworkEntry> Networks, IReadOnlyList<IDataProvider> DataProviders)
 {
-    /// <summary>The networks of EMANet.Models and the data providers this build registers (none yet: the dataset library adds its own).</summary>
+    /// <summary>The networks of EMANet.Models and the built-in datasets.</summary>
     public static CliEnvironment Default { get; } = new(
         NetworkCatalog.Discover(typeof(EMANet.Models.EmaNetR101).Assembly),
-        []);
+        [new DatasetProvider()]);
 
     public NetworkEntry FindNetwork(string name) => NetworkCatalog.Find(Networks, name);
 

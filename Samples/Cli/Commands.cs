@@ -1,6 +1,11 @@
 using EMANet.Runtime.Networks;
 using EMANet.Runtime.Reports;
+using EMANet.Runtime.Data;
+using EMANet.Runtime.Evaluation;
+using EMANet.Runtime.IO;
 using EMANet.Runtime.Training;
+using EMANet.Runtime.Workflows;
+using static TorchSharp.torch;
 
 namespace EMANet.Cli;
 
@@ -58,7 +63,50 @@ public static class Commands
             .. TrainingOptionTable.Select(t => t.Spec),
         ]);
 
-    public static readonly IReadOnlyList<CommandSpec> All = [Networks, Cost, Train];
+    private static readonly OptionSpec WeightsOption = new("--weights", "FILE", "Weights: a training checkpoint (.ckpt), a PyTorch state dict (.pth/.pt) or .safetensors (required).");
+    private static readonly OptionSpec LayoutOption = new("--layout", "auto|native|torchvision|deep-stem", "Key layout of a .pth/.safetensors file (auto: from its keys).");
+    private static readonly OptionSpec NonStrictOption = new("--non-strict", null, "Load what matches and report the rest (default: strict, like PyTorch's load_state_dict).");
+
+    public static readonly CommandSpec Eval = new(
+        "eval",
+        "Evaluates a network on a dataset's validation split: mIoU from a confusion matrix excluding 255, per-class IoU, pixel accuracy.",
+        [("network", "A network name (see emanet networks).")],
+        [
+            WeightsOption,
+            new("--data", "SPEC", "Dataset: " + DatasetFactory.Usage + " (required)."),
+            new("--split", "NAME", "Split to evaluate (val)."),
+            new("--scales", "S,S,...", "Multi-scale inference at these scales (e.g. 0.5,0.75,1,1.25,1.5,1.75); default single scale."),
+            new("--flip", null, "Add left-right flipped inputs (averaged), as the paper's MS+Flip."),
+            new("--sliding", "CROP", "Sliding-window inference with CROPxCROP windows (2/3 overlap stride) for images larger than the crop."),
+            new("--limit", "N", "Evaluate the first N images only."),
+            new("--classes", "N", "Number of classes (default: the checkpoint's or the declared)."),
+            LayoutOption,
+            NonStrictOption,
+        ]);
+
+    public static readonly CommandSpec Predict = new(
+        "predict",
+        "Runs a network on one image (PNG/JPEG) or a float32 NCHW .npy tensor (already normalised) and writes the VOC-coloured mask.",
+        [("network", "A network name (see emanet networks).")],
+        [
+            WeightsOption,
+            new("--input", "FILE", "Image (.png/.jpg) or tensor (.npy) (required)."),
+            new("--output", "FILE", "Colour-mapped mask PNG, VOC palette (required)."),
+            new("--overlay", "FILE", "Image blended with the mask, PNG (image inputs only)."),
+            new("--logits", "FILE", "Raw logits, NumPy .npy float32 NCHW at the input size."),
+            new("--attention", "FILE", "The first EMA unit's responsibilities z of 16 bases as a grid PNG."),
+            new("--classes", "N", "Number of classes (default: the checkpoint's or the declared)."),
+            LayoutOption,
+            NonStrictOption,
+        ]);
+
+    public static readonly CommandSpec Convert = new(
+        "convert",
+        "Converts weights (.ckpt, .pth/.pt, .safetensors) to .safetensors with this project's names.",
+        [("input", "A .ckpt, .pth/.pt or .safetensors file."), ("output", "The .safetensors file to write (atomically).")],
+        []);
+
+    public static readonly IReadOnlyList<CommandSpec> All = [Networks, Cost, Train, Eval, Predict, Convert];
 
     public static int RunNetworks(ParsedArguments _, CliEnvironment environment, TextWriter output)
     {
@@ -86,7 +134,7 @@ public static class Commands
         var result = TrainingSession.Run(new TrainingSessionRequest
         {
             Network = entry,
-            Classes = arguments.Int("--classes"),
+            Classes = arguments.Int("--classes") ?? (arguments.Has("--resume") ? null : provider.DefaultClasses(spec)),
             Input = arguments.Text("--input") is { } text ? ParseShape(text) : null,
             Options = o => given.Aggregate(o, (current, t) => t.Apply(current, arguments)),
             Data = provider.Open,
@@ -97,7 +145,90 @@ public static class Commands
                 ? ConsoleProgress.ForConsole(logInterval ?? new TrainingOptions().LogInterval)
                 : new ConsoleProgress(output, interactive: false, logInterval ?? new TrainingOptions().LogInterval)],
         }, cancellation);
-        return result.Completed || cancellation.IsCancellationRequested ? 0 : 1;
+        if (!result.Completed) return cancellation.IsCancellationRequested ? 0 : 1;
+        if (result.LastMeanIoU is { } miou) output.WriteLine($"validation mIoU {miou * 100:F2}");
+        if (result.Checkpoint is { } checkpoint && provider is DatasetProvider)
+            WriteSamplePrediction(entry, checkpoint, spec, outputDirectory, output);
+        return 0;
+    }
+
+    /// <summary>After a run on a built-in dataset: the first validation image, its prediction, an overlay and the attention maps.</summary>
+    private static void WriteSamplePrediction(NetworkEntry entry, string checkpoint, string spec, string outputDirectory, TextWriter output)
+    {
+        using var network = TrainedNetwork.Load(entry, checkpoint);
+        var input = ((ISegmentationNetwork)network).InputShape;
+        var sample = DatasetFactory.Parse(spec, new DatasetOptions { Split = "val", Size = input.Height }).Get(0);
+        var imagePath = Path.Combine(outputDirectory, "sample.png");
+        EMANet.Runtime.Imaging.PngWriter.WriteRgb(imagePath, sample.Image);
+        EMANet.Runtime.Imaging.PngWriter.WriteIndexed(Path.Combine(outputDirectory, "sample-label.png"), sample.Label, EMANet.Runtime.Imaging.VocPalette.Colors);
+        var written = SegmentationPredictor.Predict(network, imagePath, new PredictionOutputs(
+            Path.Combine(outputDirectory, "sample-prediction.png"),
+            Path.Combine(outputDirectory, "sample-overlay.png"),
+            AttentionPng: ((ISegmentationNetwork)network).EmaUnits.Count > 0 ? Path.Combine(outputDirectory, "sample-attention.png") : null));
+        output.WriteLine("wrote " + string.Join(", ", written.Prepend(imagePath)));
+    }
+
+    public static int RunEval(ParsedArguments arguments, CliEnvironment environment, TextWriter output)
+    {
+        var entry = environment.FindNetwork(arguments.Positionals[0]);
+        var weights = arguments.Text("--weights") ?? throw new UsageException("--weights FILE is required");
+        var spec = arguments.Text("--data") ?? throw new UsageException("--data SPEC is required");
+        using var network = TrainedNetwork.Load(entry, weights, arguments.Int("--classes"), Layout(arguments), !arguments.Has("--non-strict"), output.WriteLine);
+        var segmentation = (ISegmentationNetwork)network;
+        var dataset = DatasetFactory.Parse(spec, new DatasetOptions { Split = arguments.Text("--split") ?? "val", Size = segmentation.InputShape.Height });
+        IInferenceStrategy strategy = arguments.Int("--sliding") is { } crop
+            ? new SlidingWindowInference(crop)
+            : new WholeImageInference(segmentation.OutputStride, 1);
+        var scales = arguments.Text("--scales");
+        if (scales is not null || arguments.Has("--flip"))
+            strategy = new MultiScaleInference(strategy, scales is null ? [1.0] : ParseScales(scales), arguments.Has("--flip"));
+        output.WriteLine($"{entry.Name} on {dataset.Name} ({dataset.Count} images), {strategy.Description}");
+        var metrics = SegmentationEvaluator.Evaluate(network, dataset, strategy, arguments.Int("--limit"));
+        output.Write(metrics.FormatTable());
+        return 0;
+    }
+
+    public static int RunPredict(ParsedArguments arguments, CliEnvironment environment, TextWriter output)
+    {
+        var entry = environment.FindNetwork(arguments.Positionals[0]);
+        var weights = arguments.Text("--weights") ?? throw new UsageException("--weights FILE is required");
+        var input = arguments.Text("--input") ?? throw new UsageException("--input FILE is required");
+        var mask = arguments.Text("--output") ?? throw new UsageException("--output FILE is required");
+        using var network = TrainedNetwork.Load(entry, weights, arguments.Int("--classes"), Layout(arguments), !arguments.Has("--non-strict"), output.WriteLine);
+        var written = SegmentationPredictor.Predict(network, input,
+            new PredictionOutputs(mask, arguments.Text("--overlay"), arguments.Text("--logits"), arguments.Text("--attention")));
+        output.WriteLine("wrote " + string.Join(", ", written));
+        return 0;
+    }
+
+    public static int RunConvert(ParsedArguments arguments, CliEnvironment environment, TextWriter output)
+    {
+        int count = NetworkWeights.ConvertToSafetensors(arguments.Positionals[0], arguments.Positionals[1], environment.Networks);
+        output.WriteLine($"wrote {arguments.Positionals[1]} ({count} tensors)");
+        return 0;
+    }
+
+    private static WeightsLayout Layout(ParsedArguments arguments) => arguments.Text("--layout") switch
+    {
+        null or "auto" => WeightsLayout.Auto,
+        "native" => WeightsLayout.Native,
+        "torchvision" => WeightsLayout.TorchVisionResNet,
+        "deep-stem" => WeightsLayout.DeepStemResNet,
+        var other => throw new UsageException($"--layout '{other}': expected auto, native, torchvision or deep-stem"),
+    };
+
+    private static double[] ParseScales(string text)
+    {
+        try
+        {
+            var scales = text.Split(',').Select(s => double.Parse(s, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            if (scales.Any(s => !(s > 0))) throw new FormatException();
+            return scales;
+        }
+        catch (FormatException)
+        {
+            throw new UsageException($"--scales '{text}': expected positive numbers separated by commas, e.g. 0.5,0.75,1,1.25,1.5,1.75");
+        }
     }
 
     private static TensorShape ParseShape(string text)

@@ -2,7 +2,7 @@ using EMANet.Runtime.Training;
 
 namespace EMANet.Cli;
 
-/// <summary>The <c>emanet</c> command: networks, cost, train.</summary>
+/// <summary>The <c>emanet</c> command: networks, cost, train, eval, predict, convert.</summary>
 public static class Program
 {
     public static int Main(string[] args)
@@ -46,6 +46,9 @@ public static class Program
                 "networks" => Commands.RunNetworks(arguments, environment, output),
                 "cost" => Commands.RunCost(arguments, environment, output),
                 "train" => Commands.RunTrain(arguments, environment, output, cancellation),
+                "eval" => Commands.RunEval(arguments, environment, output),
+                "predict" => Commands.RunPredict(arguments, environment, output),
+                "convert" => Commands.RunConvert(arguments, environment, output),
                 _ => throw new InvalidOperationException($"command '{command.Name}' has no handler"),
             };
         }
@@ -54,7 +57,9 @@ public static class Program
             error.WriteLine($"emanet {command.Name}: {OneLine(e.Message)}");
             return 2;
         }
-        catch (Exception e) when (e is ArgumentException or FormatException or IOException or InvalidOperationException or TrainingDivergedException or UnauthorizedAccessException)
+        catch (Exception e) when (e is ArgumentException or FormatException or IOException or InvalidOperationException or TrainingDivergedException or UnauthorizedAccessException
+                                   or EMANet.Runtime.IO.WeightsFormatException or EMANet.Runtime.IO.StateDictLoadException or CheckpointException
+                                   or EMANet.Runtime.Data.DatasetException or EMANet.Runtime.Imaging.ImageFileException)
         {
             error.WriteLine($"emanet {command.Name}: {OneLine(e.Message)}");
             return 1;

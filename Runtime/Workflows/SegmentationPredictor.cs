@@ -1,0 +1,97 @@
+using EMANet.Runtime.Data;
+using EMANet.Runtime.Evaluation;
+using EMANet.Runtime.Imaging;
+using EMANet.Runtime.IO;
+using EMANet.Runtime.Networks;
+using static TorchSharp.torch;
+
+namespace EMANet.Runtime.Workflows;
+
+/// <summary>Where <see cref="SegmentationPredictor.Predict"/> writes; null = not written.</summary>
+public sealed record PredictionOutputs(string MaskPng, string? OverlayPng = null, string? LogitsNpy = null, string? AttentionPng = null);
+
+/// <summary>
+/// Runs a network on one image (PNG/JPEG, normalised here) or one float32 N x C x H x W .npy
+/// tensor (already normalised) and writes the VOC-coloured mask, an overlay, the raw logits and
+/// the EMA responsibilities of a few bases.
+/// </summary>
+public static class SegmentationPredictor
+{
+    public static IReadOnlyList<string> Predict(nn.Module<Tensor, Tensor> network, string input, PredictionOutputs outputs, int attentionBases = 16)
+    {
+        network.eval();
+        var device = network.parameters().FirstOrDefault()?.device ?? CPU;
+        bool isTensor = input.EndsWith(".npy", StringComparison.OrdinalIgnoreCase);
+        RgbImage? image = isTensor ? null : ImageFile.ReadRgb(input);
+        using var scope = NewDisposeScope();
+        var batch = isTensor ? NpyFile.Read(input).to(float32) : ToBatch(image!);
+        if (batch.dim() != 4)
+            throw new ArgumentException($"{input}: expected an N x C x H x W tensor, got [{string.Join(", ", batch.shape)}]");
+        int stride = network is ISegmentationNetwork s ? s.OutputStride : 8;
+        var emaUnits = network is ISegmentationNetwork n ? n.EmaUnits : [];
+        if (outputs.AttentionPng is not null && emaUnits.Count > 0) emaUnits[0].CaptureResponsibilities = true;
+        Tensor logits;
+        using (no_grad())
+            logits = new WholeImageInference(stride, 1).Scores(x => network.forward(x), batch.to(device)).cpu();
+
+        var written = new List<string>();
+        var prediction = logits[0].argmax(0).to(uint8);
+        var mask = new LabelMask((int)prediction.shape[0], (int)prediction.shape[1], prediction.data<byte>().ToArray());
+        PngWriter.WriteIndexed(outputs.MaskPng, mask, VocPalette.Colors);
+        written.Add(outputs.MaskPng);
+        if (outputs.OverlayPng is not null && image is not null)
+        {
+            PngWriter.WriteRgb(outputs.OverlayPng, MaskColorizer.Overlay(image, mask));
+            written.Add(outputs.OverlayPng);
+        }
+        if (outputs.LogitsNpy is not null)
+        {
+            AtomicFile.Write(outputs.LogitsNpy, stream => NpyFile.Write(stream, logits.contiguous()));
+            written.Add(outputs.LogitsNpy);
+        }
+        if (outputs.AttentionPng is not null)
+        {
+            if (emaUnits.Count == 0 || emaUnits[0].LastResponsibilities is null)
+                throw new InvalidOperationException($"--attention: network '{(network as ISegmentationNetwork)?.Descriptor.Name}' has no EMA unit");
+            PngWriter.WriteRgb(outputs.AttentionPng, AttentionGrid(emaUnits[0], attentionBases));
+            emaUnits[0].CaptureResponsibilities = false;
+            written.Add(outputs.AttentionPng);
+        }
+        return written;
+    }
+
+    private static Tensor ToBatch(RgbImage image) =>
+        tensor(ImageNormalization.ToPlanar(image), new long[] { 1, 3, image.Height, image.Width });
+
+    /// <summary>
+    /// The responsibilities z (N x K) of the first image as K maps of the unit's feature size, the
+    /// first <paramref name="bases"/> of them tiled in a grid, each scaled to 0..255 (white = the
+    /// pixels that base explains).
+    /// </summary>
+    public static RgbImage AttentionGrid(EMANet.Runtime.Blocks.EmaUnit unit, int bases)
+    {
+        var z = unit.LastResponsibilities!;                     // B x N x K
+        var (h, w) = unit.LastFeatureSize;
+        int k = (int)Math.Min(bases, z.shape[2]);
+        int columns = (int)Math.Ceiling(Math.Sqrt(k));
+        int rows = (k + columns - 1) / columns;
+        const int gap = 2;
+        var grid = new RgbImage(rows * (h + gap) - gap, columns * (w + gap) - gap);
+        using var scope = NewDisposeScope();
+        var maps = z[0].t().reshape(z.shape[2], h, w).to(float32);  // K x h x w
+        for (int b = 0; b < k; b++)
+        {
+            var map = maps[b];
+            float low = map.min().item<float>(), high = map.max().item<float>();
+            var values = ((map - low) / Math.Max(high - low, 1e-12f) * 255).to(uint8).data<byte>().ToArray();
+            int top = b / columns * (h + gap), left = b % columns * (w + gap);
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++)
+                {
+                    byte v = values[y * w + x];
+                    grid[top + y, left + x] = new Rgb(v, v, v);
+                }
+        }
+        return grid;
+    }
+}
