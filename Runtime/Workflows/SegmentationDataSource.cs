@@ -22,12 +22,15 @@ public static class SegmentationDataSource
     /// <summary>Number of classes of the dataset <paramref name="spec"/> names (the network's default when training on it).</summary>
     public static int ClassesOf(string spec) => DatasetFactory.Parse(spec, new DatasetOptions { Count = 1 }).Classes;
 
-    /// <summary>Scene size for the generated datasets: the network's input height.</summary>
+    /// <summary>
+    /// Generated datasets: training scenes follow the run's seed; validation scenes are always
+    /// those of seed 0, so that every run (and <c>emanet eval</c>) measures on the same set.
+    /// </summary>
     private static DatasetOptions OptionsFor(TrainingDataRequest request, string split, Action<string>? warn) => new()
     {
         Split = split,
         Size = request.Input.Height,
-        Seed = unchecked((int)request.Options.Seed),
+        Seed = split == "val" ? 0 : unchecked((int)request.Options.Seed),
         Warn = warn,
     };
 
