@@ -99,6 +99,11 @@ namespace EMANet.Bench
                 var w = (randn(256, 256, 3, 3) * 0.02).to(dtype);
                 var conv = Measure.Time(() => { using var y = nn.functional.conv2d(x, w, padding: [1, 1]); }, warmup, runs, $"conv3x3 {dtype}");
                 rows.Add(Row("conv3x3_256_65", dtype, 2.0 * 9 * 256 * 256 * 65 * 65, conv));
+                // The same conv with channels-last (NHWC-strided) input and weight.
+                var xl = x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+                var wl = w.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+                var convLast = Measure.Time(() => { using var y = nn.functional.conv2d(xl, wl, padding: [1, 1]); }, warmup, runs, $"conv3x3 channels-last {dtype}");
+                rows.Add(Row("conv3x3_256_65_channels_last", dtype, 2.0 * 9 * 256 * 256 * 65 * 65, convLast));
             }
             r["ceilings"] = rows;
         }
@@ -147,11 +152,12 @@ namespace EMANet.Bench
                 if (net is not ISegmentationNetwork segmentation) throw new ArgumentException("--fused needs the generated network");
                 segmentation.FuseForInference();
             }
-            if (precision == "bf16") net.ForInference(InferencePrecision.BFloat16);
-            else if (precision != "fp32") throw new ArgumentException("--precision must be fp32 or bf16");
+            bool channelsLast = o.Flag("channels-last");
+            if (precision is not ("fp32" or "bf16")) throw new ArgumentException("--precision must be fp32 or bf16");
+            net.ForInference(precision == "bf16" ? InferencePrecision.BFloat16 : InferencePrecision.Float32, channelsLast);
             r["rss_after_build_bytes"] = Measure.ProcStatusBytes("VmRSS");
-            r["config"] = $"infer {impl} {precision} {(fused ? "fused" : "unfused")}";
-            r["impl"] = impl; r["precision"] = precision; r["fused"] = fused;
+            r["config"] = $"infer {impl} {precision} {(fused ? "fused" : "unfused")}{(channelsLast ? " channels-last" : "")}";
+            r["impl"] = impl; r["precision"] = precision; r["fused"] = fused; r["channels_last"] = channelsLast;
             r["input"] = $"{batch}x3x{size}x{size}";
             random.manual_seed(1);
             using var x = randn(batch, 3, size, size);
@@ -229,15 +235,17 @@ namespace EMANet.Bench
 
             // Stage outputs (backbone, fc0, emau, fc1, fc2) of four variants, against a float64 unfused reference.
             var reference = Stages(Variant(state, size, ScalarType.Float64, fused: false), x);
-            var variants = new (string Name, ScalarType Dtype, bool Fused)[]
+            var variants = new (string Name, ScalarType Dtype, bool Fused, bool ChannelsLast)[]
             {
-                ("fp32_unfused", ScalarType.Float32, false), ("fp32_fused", ScalarType.Float32, true), ("bf16_fused", ScalarType.BFloat16, true),
+                ("fp32_unfused", ScalarType.Float32, false, false), ("fp32_fused", ScalarType.Float32, true, false),
+                ("fp32_fused_channels_last", ScalarType.Float32, true, true),
+                ("bf16_fused", ScalarType.BFloat16, true, false), ("bf16_fused_channels_last", ScalarType.BFloat16, true, true),
             };
             var stages = new Dictionary<string, object?>();
             var outputs = new Dictionary<string, Tensor>();
-            foreach (var (name, dtype, fused) in variants)
+            foreach (var (name, dtype, fused, channelsLast) in variants)
             {
-                var got = Stages(Variant(state, size, dtype, fused), x);
+                var got = Stages(Variant(state, size, dtype, fused, channelsLast), x);
                 stages[name + "_vs_fp64"] = got.Select((t, i) => (Stage: reference[i].Name, Cmp: Compare(t.Output, reference[i].Output)))
                     .ToDictionary(p => p.Stage, p => (object?)p.Cmp);
                 outputs[name] = got[^1].Output;
@@ -245,6 +253,8 @@ namespace EMANet.Bench
             r["stage_errors_vs_fp64"] = stages;
             r["fused_vs_unfused_fp32"] = Compare(outputs["fp32_fused"], outputs["fp32_unfused"]);
             r["bf16_fused_vs_fp32_unfused"] = Compare(outputs["bf16_fused"], outputs["fp32_unfused"]);
+            r["channels_last_vs_not_fp32_fused"] = Compare(outputs["fp32_fused_channels_last"], outputs["fp32_fused"]);
+            r["bf16_fused_channels_last_vs_fp32_unfused"] = Compare(outputs["bf16_fused_channels_last"], outputs["fp32_unfused"]);
 
             using (var hand = new HandWrittenEmaNet(Classes))
             {
@@ -262,7 +272,7 @@ namespace EMANet.Bench
             net.Dispose();
         }
 
-        private static EmaNetR101 Variant(Dictionary<string, Tensor> state, int size, ScalarType dtype, bool fused)
+        private static EmaNetR101 Variant(Dictionary<string, Tensor> state, int size, ScalarType dtype, bool fused, bool channelsLast = false)
         {
             var v = new EmaNetR101(Classes, new TensorShape(3, size, size));
             v.load_state_dict(state);
@@ -270,6 +280,7 @@ namespace EMANet.Bench
             if (dtype == ScalarType.Float64) v.to(ScalarType.Float64);
             if (fused) v.FuseForInference();
             if (dtype == ScalarType.BFloat16) v.ForInference(InferencePrecision.BFloat16);
+            if (channelsLast) v.ToChannelsLast();
             return v;
         }
 

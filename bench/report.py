@@ -110,9 +110,11 @@ def main():
     w("## Inference: emanet-r101, batch 1, 3x513x513, eval, no_grad\n")
     w("Warm-up runs, then the median of N timed runs (counts in the JSON). `generated` is the module the source generator writes; "
       "`handwritten` is bench/HandWrittenEmaNet.cs (plain TorchSharp, same weights layout); `pytorch` is bench/pytorch/emanet_reference.py. "
-      "fused = batch norms folded into the convolutions (`FuseForInference()`; PyTorch: `fuse_conv_bn_eval`); bf16 = weights, buffers and activations in bfloat16, logits cast back to float32.\n")
-    perf_table(["ts-gen-fp32-unfused", "ts-gen-fp32-fused", "ts-gen-bf16-fused", "ts-hand-fp32-unfused",
-                "pt-fp32-unfused", "pt-fp32-fused", "pt-bf16-fused", "pt-openblas-fp32-unfused", "pt-openblas-fp32-fused"], "inference")
+      "fused = batch norms folded into the convolutions (`FuseForInference()`; PyTorch: `fuse_conv_bn_eval`); bf16 = weights, buffers and activations in bfloat16, logits cast back to float32; "
+      "channels-last = convolution weights stored NHWC-strided (TorchSharp: `ToChannelsLast()`, a permute-copy-permute since it has no `to(memory_format)`; PyTorch: `model.to(memory_format=torch.channels_last)` and a channels-last input).\n")
+    perf_table(["ts-gen-fp32-unfused", "ts-gen-fp32-fused", "ts-gen-bf16-fused", "ts-gen-fp32-fused-cl", "ts-gen-bf16-fused-cl", "ts-hand-fp32-unfused",
+                "pt-fp32-unfused", "pt-fp32-fused", "pt-bf16-fused", "pt-fp32-fused-cl", "pt-bf16-fused-cl",
+                "pt-openblas-fp32-unfused", "pt-openblas-fp32-fused", "pt-openblas-fp32-fused-cl"], "inference")
     w("")
     w("Achieved GFLOP/s = 2 x MACs / median time (a multiply-add counted as 2 FLOP); MACs are the engine's "
       "(`EmaNetR101.Descriptor.Analyze(...)`: convolutions and the EM matrix products; 237.95 G at 513x513). The paper's "
@@ -131,12 +133,17 @@ def main():
     ratio("ts-hand-fp32-unfused", "ts-gen-fp32-unfused", "hand-written / generated, fp32 unfused (generator's run-time cost: 1.0 = none)")
     ratio("ts-gen-fp32-unfused", "ts-gen-fp32-fused", "fusion speed-up, fp32")
     ratio("ts-gen-fp32-fused", "ts-gen-bf16-fused", "bf16 speed-up over fp32, both fused")
+    ratio("ts-gen-fp32-fused", "ts-gen-fp32-fused-cl", "channels-last speed-up, fp32 fused")
+    ratio("ts-gen-bf16-fused", "ts-gen-bf16-fused-cl", "channels-last speed-up, bf16 fused")
+    ratio("ts-gen-fp32-unfused", "ts-gen-bf16-fused-cl", "all of it: fp32 unfused / bf16 fused channels-last")
     ratio("pt-fp32-unfused", "ts-gen-fp32-unfused", "PyTorch (Debian) / TorchSharp generated, fp32 unfused")
     ratio("pt-fp32-fused", "ts-gen-fp32-fused", "PyTorch (Debian) / TorchSharp generated, fp32 fused")
     ratio("pt-bf16-fused", "ts-gen-bf16-fused", "PyTorch (Debian) / TorchSharp generated, bf16 fused")
     ratio("pt-openblas-fp32-unfused", "ts-gen-fp32-unfused", "PyTorch + OpenBLAS / TorchSharp generated, fp32 unfused")
     ratio("pt-openblas-fp32-fused", "ts-gen-fp32-fused", "PyTorch + OpenBLAS / TorchSharp generated, fp32 fused")
-    ratio("pt-openblas-fp32-fused", "ts-gen-bf16-fused", "best PyTorch fp32 (OpenBLAS, fused) / TorchSharp bf16 fused")
+    ratio("pt-fp32-fused-cl", "ts-gen-fp32-fused-cl", "PyTorch (Debian) / TorchSharp generated, fp32 fused channels-last")
+    ratio("pt-bf16-fused-cl", "ts-gen-bf16-fused-cl", "PyTorch (Debian) / TorchSharp generated, bf16 fused channels-last")
+    ratio("pt-openblas-fp32-fused-cl", "ts-gen-fp32-fused-cl", "PyTorch + OpenBLAS / TorchSharp generated, fp32 fused channels-last")
     ratio("pt-train", "ts-gen-train", "training step: PyTorch (Debian) / TorchSharp generated")
     ratio("pt-openblas-train", "ts-gen-train", "training step: PyTorch + OpenBLAS / TorchSharp generated")
     ratio("ts-hand-train", "ts-gen-train", "training step: hand-written / generated")
@@ -156,7 +163,9 @@ def main():
         for r in acc:
             for key, text in (("handwritten_vs_generated", "hand-written vs generated, fp32"),
                               ("fused_vs_unfused_fp32", "fused vs unfused, fp32"),
-                              ("bf16_fused_vs_fp32_unfused", "bf16 fused vs fp32 unfused")):
+                              ("channels_last_vs_not_fp32_fused", "channels-last vs NCHW weights, fp32 fused"),
+                              ("bf16_fused_vs_fp32_unfused", "bf16 fused vs fp32 unfused"),
+                              ("bf16_fused_channels_last_vs_fp32_unfused", "bf16 fused channels-last vs fp32 unfused")):
                 c = r.get(key)
                 if c:
                     w(f"| {r.get('bn')} | {text} | {c['max_abs_diff']:.3g} | {c['mean_abs_diff']:.3g} | {c['max_abs_logit']:.4g} | "

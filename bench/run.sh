@@ -106,13 +106,18 @@ measure pt-ceilings           1 "${pt[@]}" ceilings --threads "$threads" "${C[@]
 measure ts-gen-fp32-unfused   1 "${ts[@]}" infer --impl generated --precision fp32 --threads "$threads" "${I[@]}"
 measure ts-gen-fp32-fused     1 "${ts[@]}" infer --impl generated --precision fp32 --fused --threads "$threads" "${I[@]}"
 measure ts-gen-bf16-fused     1 "${ts[@]}" infer --impl generated --precision bf16 --fused --threads "$threads" "${I[@]}"
+measure ts-gen-fp32-fused-cl  1 "${ts[@]}" infer --impl generated --precision fp32 --fused --channels-last --threads "$threads" "${I[@]}"
+measure ts-gen-bf16-fused-cl  1 "${ts[@]}" infer --impl generated --precision bf16 --fused --channels-last --threads "$threads" "${I[@]}"
 measure ts-hand-fp32-unfused  1 "${ts[@]}" infer --impl handwritten --precision fp32 --threads "$threads" "${I[@]}"
 measure pt-fp32-unfused       1 "${pt[@]}" infer --precision fp32 --threads "$threads" "${I[@]}"
 measure pt-fp32-fused         1 "${pt[@]}" infer --precision fp32 --fused --threads "$threads" "${I[@]}"
 measure pt-bf16-fused         1 "${pt[@]}" infer --precision bf16 --fused --threads "$threads" "${I[@]}"
+measure pt-fp32-fused-cl      1 "${pt[@]}" infer --precision fp32 --fused --channels-last --threads "$threads" "${I[@]}"
+measure pt-bf16-fused-cl      1 "${pt[@]}" infer --precision bf16 --fused --channels-last --threads "$threads" "${I[@]}"
 if (( have_openblas )); then
   measure pt-openblas-fp32-unfused 1 "${ptob[@]}" infer --precision fp32 --threads "$threads" "${I[@]}"
   measure pt-openblas-fp32-fused   1 "${ptob[@]}" infer --precision fp32 --fused --threads "$threads" "${I[@]}"
+  measure pt-openblas-fp32-fused-cl 1 "${ptob[@]}" infer --precision fp32 --fused --channels-last --threads "$threads" "${I[@]}"
 fi
 
 measure ts-gen-train          1 "${ts[@]}" train --impl generated --threads "$threads" "${T[@]}"

@@ -29,15 +29,41 @@ public static class InferenceExtensions
 
     /// <summary>
     /// Moves every parameter and buffer of <paramref name="module"/> to <paramref name="precision"/>
-    /// and switches it to eval mode. Fuse first (<c>FuseForInference</c>): the batch-norm folding is
-    /// then computed from the float32 statistics.
+    /// and switches it to eval mode; with <paramref name="channelsLast"/>, also stores every 4-D
+    /// convolution weight channels-last (see <see cref="ToChannelsLast"/>). Fuse first
+    /// (<c>FuseForInference</c>): the batch-norm folding is then computed from the float32 statistics.
     /// </summary>
-    public static T ForInference<T>(this T module, InferencePrecision precision) where T : nn.Module
+    public static T ForInference<T>(this T module, InferencePrecision precision, bool channelsLast = false) where T : nn.Module
     {
         module.eval();
         module.to(precision.ToScalarType());
+        if (channelsLast) module.ToChannelsLast();
         return module;
     }
+
+    /// <summary>
+    /// Re-lays every Conv2d weight of <paramref name="module"/> out channels-last (NHWC strides, same
+    /// NCHW shape and values). TorchSharp has no <c>to(memory_format=...)</c>; a permute to NHWC, a
+    /// contiguous copy and the inverse permute give the same strides. libtorch's oneDNN convolution
+    /// then runs in channels-last when its input or weight is channels-last, and its outputs stay
+    /// channels-last through the network (element-wise ops keep the layout), which saves the layout
+    /// reorders around every convolution. Values and shapes are unchanged.
+    /// </summary>
+    public static T ToChannelsLast<T>(this T module) where T : nn.Module
+    {
+        using var noGrad = no_grad();
+        foreach (var (_, child) in module.named_modules())
+        {
+            if (child is not TorchSharp.Modules.Conv2d conv || conv.weight.dim() != 4) continue;
+            var w = conv.weight;
+            var relaid = w.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+            conv.weight = nn.Parameter(relaid, requires_grad: w.requires_grad);
+        }
+        return module;
+    }
+
+    /// <summary>An NCHW-shaped view of <paramref name="x"/> with channels-last (NHWC) strides (a copy).</summary>
+    public static Tensor ChannelsLast(this Tensor x) => x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
 
     /// <summary>
     /// Logits in float32 for a float32 <paramref name="input"/>, whatever precision the module runs
@@ -52,6 +78,7 @@ public static class InferenceExtensions
         var x = input.dtype == dtype ? input : input.to(dtype);
         var y = module.forward(x);
         if (y.dtype != ScalarType.Float32) y = y.to(ScalarType.Float32);
+        if (!y.is_contiguous()) y = y.contiguous();   // channels-last modules give channels-last logits
         return y.MoveToOuterDisposeScope();
     }
 }

@@ -164,4 +164,22 @@ public class FusionTests
         // bf16 keeps 8 bits of mantissa: a few percent of the logit range, not more.
         Assert.True(RelativeError(logits, reference) < 0.1, $"relative error {RelativeError(logits, reference):E3}");
     }
+
+    [Fact]
+    public void ChannelsLastWeights_GiveTheSameLogits()
+    {
+        random.manual_seed(17);
+        using var network = new EmaNetTiny();
+        RandomizeBatchNorms(network);
+        network.FuseForInference();
+        using var scope = NewDisposeScope();
+        var input = randn(1, 3, 65, 65);
+        var reference = network.Predict(input);
+        network.ToChannelsLast();
+        var fc0Weight = network.state_dict()["fc0.conv.weight"];
+        Assert.Equal(1, fc0Weight.stride(1));                        // NHWC strides, NCHW shape
+        var logits = network.Predict(input);
+        Assert.True(logits.is_contiguous());
+        Assert.True(RelativeError(logits, reference) < 1e-5, $"relative error {RelativeError(logits, reference):E3}");
+    }
 }

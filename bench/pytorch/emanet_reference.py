@@ -227,6 +227,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("mode", choices=["ceilings", "infer", "train", "params"])
     p.add_argument("--fused", action="store_true")
+    p.add_argument("--channels-last", action="store_true", help="model.to(memory_format=torch.channels_last), the PyTorch CPU inference idiom")
     p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"])
     p.add_argument("--size", type=int)
     p.add_argument("--batch", type=int)
@@ -276,15 +277,18 @@ def main():
                 fuse(model)
             dtype = torch.bfloat16 if a.precision == "bf16" else torch.float32
             model.to(dtype)
+            fmt = torch.channels_last if a.channels_last else torch.contiguous_format
+            if a.channels_last:
+                model.to(memory_format=fmt)
             r["rss_after_build_bytes"] = proc_status_bytes("VmRSS")
-            r.update(config=f"infer pytorch {a.precision} {'fused' if a.fused else 'unfused'}", impl="pytorch",
-                     precision=a.precision, fused=a.fused, input=f"{batch}x3x{size}x{size}")
+            r.update(config=f"infer pytorch {a.precision} {'fused' if a.fused else 'unfused'}{' channels-last' if a.channels_last else ''}",
+                     impl="pytorch", precision=a.precision, fused=a.fused, channels_last=a.channels_last, input=f"{batch}x3x{size}x{size}")
             torch.manual_seed(1)
             x = torch.randn(batch, 3, size, size)
 
             def step():
                 with torch.no_grad():
-                    return model(x.to(dtype)).float()
+                    return model(x.to(dtype).contiguous(memory_format=fmt)).float().contiguous()
 
             s = timed(step, warmup, runs, r["config"])
         else:
