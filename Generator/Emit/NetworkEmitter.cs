@@ -43,6 +43,7 @@ internal static class NetworkEmitter
         // Keys of the forward's own locals in _locals; '#' cannot start a layer reference.
         private const string ScopeLocal = "#scope";
         private const string AuxiliaryLocal = "#auxiliary";
+        private const string NoGradLocal = "#nograd";
 
         public Writer(NetworkModel model, NetworkAnalysis analysis)
         {
@@ -85,6 +86,7 @@ internal static class NetworkEmitter
             }
             Allocate(ScopeLocal, "disposeScope");
             Allocate(AuxiliaryLocal, "auxiliaryAtInput");
+            Allocate(NoGradLocal, "fusedNoGrad");
         }
 
         private static readonly string[] Stages = { "stem", "layer1", "layer2", "layer3" };
@@ -107,6 +109,7 @@ internal static class NetworkEmitter
             WriteConstants();
             WriteInstanceMembers();
             WriteConstructor();
+            WriteFuseForInference();
             WriteForward();
             WriteForwardTraining();
             WriteDeclaration();
@@ -207,6 +210,39 @@ internal static class NetworkEmitter
             _w.Line();
         }
 
+        /// <summary>Layers whose module folds its batch norms: ResNet, ConvBlock, EmaUnit, Aspp.</summary>
+        private static bool IsFusable(LayerDeclaration l) =>
+            l.Kind is LayerKind.ResNet or LayerKind.EmaUnit or LayerKind.Aspp || l.Kind == LayerKind.Conv && !ShapeEngine.IsBareConv(l);
+
+        private void WriteFuseForInference()
+        {
+            var fusable = _d.Layers.Where(IsFusable).ToArray();
+            _w.Line("/// <summary>Whether <see cref=\"FuseForInference\"/> has run (the network is then eval-only).</summary>");
+            _w.Line("public bool IsFusedForInference { get; private set; }");
+            _w.Line();
+            _w.Line("/// <summary>");
+            _w.Line("/// Inference path: folds every BatchNorm into the convolution before it (W' = W * gamma / sqrt(var + eps),");
+            _w.Line("/// b' = (b - mean) * gamma / sqrt(var + eps) + beta) and drops it, drops dropout, runs ReLUs in place and the");
+            _w.Line("/// forward under no_grad" + (fusable.Length > 0 ? $" ({string.Join(", ", fusable.Select(l => Xml(l.Name)))})." : " (this network has no fusable layer)."));
+            _w.Line("/// The network is eval-only afterwards: <c>forward</c> in training mode throws. One-way and idempotent; the");
+            _w.Line("/// state dict loses the BatchNorm keys and the convolutions gain a bias, so load checkpoints before fusing.");
+            _w.Line("/// </summary>");
+            _w.Open("public void FuseForInference()");
+            _w.Line("if (IsFusedForInference) return;");
+            _w.Line("eval();");
+            foreach (var l in fusable)
+                _w.Line($"this.{Id(l.Name)}.FuseForInference();");
+            _w.Line("IsFusedForInference = true;");
+            _w.Close();
+            _w.Line();
+        }
+
+        private void WriteFusedGuard()
+        {
+            _w.Line("if (IsFusedForInference && training) throw new global::System.InvalidOperationException(NetworkName + \" was fused for inference and is eval-only; call eval() first.\");");
+            _w.Line($"using var {Local(NoGradLocal)} = IsFusedForInference ? {Torch}.no_grad() : null;");
+        }
+
         /// <summary>Channels flowing out of <paramref name="source"/>, as an expression of the constructor's arguments where they depend on them.</summary>
         private string ChannelsOf(string source)
         {
@@ -285,6 +321,7 @@ internal static class NetworkEmitter
         {
             _w.Line("/// <summary>Logits at the input's size, B x Classes x H x W. Shapes in the comments are at the declared input, batch 1.</summary>");
             _w.Open($"public override {Tensor} forward({Tensor} input)");
+            WriteFusedGuard();
             _w.Line($"using var {Local(ScopeLocal)} = {Torch}.NewDisposeScope();");
             WriteBody(includeAuxiliary: false);
             var main = _d.Layers[_analysis.MainOutputLayer].Name;
@@ -305,6 +342,7 @@ internal static class NetworkEmitter
                 return;
             }
             _w.Open($"public ({Tensor} Main, {Tensor}? Auxiliary) ForwardTraining({Tensor} input)");
+            WriteFusedGuard();
             _w.Line($"using var {Local(ScopeLocal)} = {Torch}.NewDisposeScope();");
             WriteBody(includeAuxiliary: true);
             var aux = Local(auxiliary[0]);

@@ -3,12 +3,16 @@ using static TorchSharp.torch;
 
 namespace EMANet.Runtime.Blocks;
 
-/// <summary>Conv -> optional BatchNorm -> optional ReLU -> optional Dropout2d. Keys: conv.*, bn.*.</summary>
-public sealed class ConvBlock : nn.Module<Tensor, Tensor>
+/// <summary>
+/// Conv -> optional BatchNorm -> optional ReLU -> optional Dropout2d. Keys: conv.*, bn.*.
+/// <see cref="FusableBlock.FuseForInference"/> folds bn into conv (keys become conv.weight, conv.bias),
+/// drops the dropout and applies the ReLU in place; the block is then eval-only.
+/// </summary>
+public sealed class ConvBlock : FusableBlock
 {
     private readonly Conv2d conv;
-    private readonly BatchNorm2d? bn;
-    private readonly Dropout2d? dropout;
+    private BatchNorm2d? bn;
+    private Dropout2d? dropout;
     private readonly bool _relu;
 
     public ConvBlock(int inChannels, int outChannels, int kernel, int stride = 1, int dilation = 1, int padding = -1, int groups = 1,
@@ -25,11 +29,33 @@ public sealed class ConvBlock : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
+        if (IsFusedForInference)
+        {
+            EnsureFusedForwardAllowed();
+            using var noGrad = no_grad();
+            var y = conv.forward(input);
+            return _relu ? y.relu_() : y;
+        }
         using var scope = NewDisposeScope();
         var x = conv.forward(input);
         if (bn is not null) x = bn.forward(x);
         if (_relu) x = nn.functional.relu(x);
         if (dropout is not null) x = dropout.forward(x);
         return x.MoveToOuterDisposeScope();
+    }
+
+    protected override void Fuse()
+    {
+        if (bn is not null)
+        {
+            Fusion.FoldBatchNorm(conv, bn);
+            ReplaceChild("bn", null);
+            bn = null;
+        }
+        if (dropout is not null)
+        {
+            ReplaceChild("dropout", null);
+            dropout = null;
+        }
     }
 }

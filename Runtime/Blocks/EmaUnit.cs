@@ -7,14 +7,15 @@ namespace EMANet.Runtime.Blocks;
 /// <summary>
 /// The Expectation-Maximization Attention Unit (Li et al., ICCV 2019), as EMANET.md section 2
 /// states it. State-dict keys: conv1.{weight,bias}, conv2.0.weight, conv2.1.* (BN), mu (buffer).
+/// Fusable: conv2.1 folds into conv2.0 (keys conv2.0.{weight,bias}); eval-only afterwards.
 /// </summary>
-public sealed class EmaUnit : nn.Module<Tensor, Tensor>
+public sealed class EmaUnit : FusableBlock
 {
     private const double Epsilon = 1e-6;
 
     // Field names are the state-dict keys (RegisterComponents).
     private readonly Conv2d conv1;
-    private readonly Sequential conv2;
+    private Sequential conv2;
     private Tensor mu;
 
     // Mean over the batch of the last training forward's final bases, waiting for UpdateBases().
@@ -71,6 +72,7 @@ public sealed class EmaUnit : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
+        if (IsFusedForInference) return FusedForward(input);
         using var scope = NewDisposeScope();
         var identity = input;
         var x = conv1.forward(input);
@@ -109,6 +111,44 @@ public sealed class EmaUnit : nn.Module<Tensor, Tensor>
             LastFeatureSize = ((int)h, (int)w);
         }
         return output.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The eval-only path after fusion: the same computation, no gradient, no bases copy per image, in-place ReLUs and residual add.</summary>
+    private Tensor FusedForward(Tensor input)
+    {
+        EnsureFusedForwardAllowed();
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var x = conv1.forward(input);
+        long b = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3];
+        x = x.view(b, c, h * w);
+        var xt = x.permute(0, 2, 1);
+        Tensor bases = mu.expand(b, -1, -1);
+        Tensor z = null!;
+        for (int t = 0; t < Iterations; t++)
+        {
+            z = nn.functional.softmax(xt.bmm(bases), 2);
+            var normalized = z / z.sum(1, keepdim: true).add_(Epsilon);
+            var m = x.bmm(normalized);
+            normalized.Dispose();
+            bases = m.div_(m.norm(1, keepdim: true).add_(Epsilon));
+            if (t < Iterations - 1) z.Dispose();
+        }
+        var reconstructed = bases.bmm(z.permute(0, 2, 1)).view(b, c, h, w).relu_();
+        if (CaptureResponsibilities)
+        {
+            LastResponsibilities?.Dispose();
+            LastResponsibilities = z.clone().DetachFromDisposeScope();
+        }
+        var output = conv2.forward(reconstructed).add_(input).relu_();
+        return output.MoveToOuterDisposeScope();
+    }
+
+    protected override void Fuse()
+    {
+        var fused = Fusion.FoldSequential(conv2);
+        ReplaceChild("conv2", fused, disposeOld: false);
+        conv2 = fused;
     }
 
     /// <summary>

@@ -10,12 +10,13 @@ public sealed record ResNetFeatures(Tensor Stem, Tensor Layer1, Tensor Layer2, T
 /// <summary>
 /// A dilated ResNet built from the engine's <see cref="ResNetPlan"/> (so the cost table and the
 /// module agree), with torchvision's parameter names: conv1 (a Sequential 0..6 for the deep
-/// stem), bn1, layer1..layer4; no fc.
+/// stem), bn1, layer1..layer4; no fc. Fusable: the stem's batch norms fold into conv1 (bn1 into
+/// conv1.6 for the deep stem) and every block fuses (eval-only afterwards).
 /// </summary>
-public sealed class ResNet : nn.Module<Tensor, Tensor>
+public sealed class ResNet : FusableBlock
 {
-    private readonly nn.Module<Tensor, Tensor> conv1;
-    private readonly BatchNorm2d bn1;
+    private nn.Module<Tensor, Tensor> conv1;
+    private BatchNorm2d? bn1;
     private readonly ReLU relu;
     private readonly MaxPool2d maxpool;
     private readonly Sequential layer1, layer2, layer3, layer4;
@@ -59,20 +60,65 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>
     /// <summary>The layer4 output.</summary>
     public override Tensor forward(Tensor input)
     {
+        if (IsFusedForInference) return FusedForward(input);
         using var scope = NewDisposeScope();
-        var x = maxpool.forward(relu.forward(bn1.forward(conv1.forward(input))));
+        var x = maxpool.forward(relu.forward(bn1!.forward(conv1.forward(input))));
         x = layer4.forward(layer3.forward(layer2.forward(layer1.forward(x))));
         return x.MoveToOuterDisposeScope();
+    }
+
+    private Tensor FusedForward(Tensor input)
+    {
+        EnsureFusedForwardAllowed();
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var x = FusedStem(input);
+        foreach (var stage in new[] { layer1, layer2, layer3, layer4 })
+        {
+            var next = stage.forward(x);
+            x.Dispose();
+            x = next;
+        }
+        return x.MoveToOuterDisposeScope();
+    }
+
+    private Tensor FusedStem(Tensor input)
+    {
+        var stem = conv1.forward(input).relu_();
+        var pooled = maxpool.forward(stem);
+        stem.Dispose();
+        return pooled;
     }
 
     /// <summary>Every stage's output, for heads that read earlier features (DeepLabV3+, auxiliary heads).</summary>
     public ResNetFeatures ForwardFeatures(Tensor input)
     {
-        var stemOut = maxpool.forward(relu.forward(bn1.forward(conv1.forward(input))));
+        if (IsFusedForInference) EnsureFusedForwardAllowed();
+        using var noGrad = IsFusedForInference ? no_grad() : null;
+        var stemOut = IsFusedForInference ? FusedStem(input) : maxpool.forward(relu.forward(bn1!.forward(conv1.forward(input))));
         var c1 = layer1.forward(stemOut);
         var c2 = layer2.forward(c1);
         var c3 = layer3.forward(c2);
         var c4 = layer4.forward(c3);
         return new ResNetFeatures(stemOut, c1, c2, c3, c4);
+    }
+
+    protected override void Fuse()
+    {
+        if (conv1 is Sequential deepStem)
+        {
+            var fused = Fusion.FoldSequential(deepStem, trailingNorm: bn1);
+            ReplaceChild("conv1", fused, disposeOld: false);
+            conv1 = fused;
+        }
+        else
+        {
+            Fusion.FoldBatchNorm((Conv2d)conv1, bn1!);
+        }
+        ReplaceChild("bn1", null);
+        bn1 = null;
+        foreach (var stage in new[] { layer1, layer2, layer3, layer4 })
+            foreach (var (_, block) in stage.named_children())
+                ((IFusableForInference)block).FuseForInference();
     }
 }

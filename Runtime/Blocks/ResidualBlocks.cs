@@ -3,13 +3,16 @@ using static TorchSharp.torch;
 
 namespace EMANet.Runtime.Blocks;
 
-/// <summary>1x1 -> 3x3 (stride, dilation) -> 1x1 (x4) with a projection shortcut when the shape changes (torchvision names).</summary>
-public sealed class Bottleneck : nn.Module<Tensor, Tensor>
+/// <summary>
+/// 1x1 -> 3x3 (stride, dilation) -> 1x1 (x4) with a projection shortcut when the shape changes (torchvision names).
+/// Fusable: bn1..bn3 fold into conv1..conv3, downsample.1 into downsample.0 (eval-only afterwards).
+/// </summary>
+public sealed class Bottleneck : FusableBlock
 {
     private readonly Conv2d conv1, conv2, conv3;
-    private readonly BatchNorm2d bn1, bn2, bn3;
+    private BatchNorm2d? bn1, bn2, bn3;
     private readonly ReLU relu;
-    private readonly Sequential? downsample;
+    private Sequential? downsample;
 
     public Bottleneck(int inChannels, int planes, int outChannels, int stride, int dilation, bool downsample) : base(nameof(Bottleneck))
     {
@@ -27,22 +30,65 @@ public sealed class Bottleneck : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
+        if (IsFusedForInference) return FusedForward(input);
         using var scope = NewDisposeScope();
-        var x = relu.forward(bn1.forward(conv1.forward(input)));
-        x = relu.forward(bn2.forward(conv2.forward(x)));
-        x = bn3.forward(conv3.forward(x));
+        var x = relu.forward(bn1!.forward(conv1.forward(input)));
+        x = relu.forward(bn2!.forward(conv2.forward(x)));
+        x = bn3!.forward(conv3.forward(x));
         var identity = downsample is null ? input : downsample.forward(input);
         return relu.forward(x + identity).MoveToOuterDisposeScope();
     }
+
+    private Tensor FusedForward(Tensor input)
+    {
+        EnsureFusedForwardAllowed();
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var a = conv1.forward(input).relu_();
+        var b = conv2.forward(a).relu_();
+        a.Dispose();
+        var x = conv3.forward(b);
+        b.Dispose();
+        if (downsample is null) x.add_(input);
+        else
+        {
+            using var identity = downsample.forward(input);
+            x.add_(identity);
+        }
+        return x.relu_().MoveToOuterDisposeScope();
+    }
+
+    protected override void Fuse()
+    {
+        FoldInto(conv1, ref bn1, "bn1");
+        FoldInto(conv2, ref bn2, "bn2");
+        FoldInto(conv3, ref bn3, "bn3");
+        if (downsample is not null)
+        {
+            var fused = Fusion.FoldSequential(downsample);
+            ReplaceChild("downsample", fused, disposeOld: false);
+            downsample = fused;
+        }
+    }
+
+    private void FoldInto(Conv2d conv, ref BatchNorm2d? bn, string name)
+    {
+        Fusion.FoldBatchNorm(conv, bn!);
+        ReplaceChild(name, null);
+        bn = null;
+    }
 }
 
-/// <summary>3x3 (stride, dilation) -> 3x3 (dilation) with a projection shortcut when the shape changes (torchvision names).</summary>
-public sealed class BasicBlock : nn.Module<Tensor, Tensor>
+/// <summary>
+/// 3x3 (stride, dilation) -> 3x3 (dilation) with a projection shortcut when the shape changes (torchvision names).
+/// Fusable like <see cref="Bottleneck"/>.
+/// </summary>
+public sealed class BasicBlock : FusableBlock
 {
     private readonly Conv2d conv1, conv2;
-    private readonly BatchNorm2d bn1, bn2;
+    private BatchNorm2d? bn1, bn2;
     private readonly ReLU relu;
-    private readonly Sequential? downsample;
+    private Sequential? downsample;
 
     public BasicBlock(int inChannels, int outChannels, int stride, int dilation, bool downsample) : base(nameof(BasicBlock))
     {
@@ -58,10 +104,44 @@ public sealed class BasicBlock : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
+        if (IsFusedForInference) return FusedForward(input);
         using var scope = NewDisposeScope();
-        var x = relu.forward(bn1.forward(conv1.forward(input)));
-        x = bn2.forward(conv2.forward(x));
+        var x = relu.forward(bn1!.forward(conv1.forward(input)));
+        x = bn2!.forward(conv2.forward(x));
         var identity = downsample is null ? input : downsample.forward(input);
         return relu.forward(x + identity).MoveToOuterDisposeScope();
+    }
+
+    private Tensor FusedForward(Tensor input)
+    {
+        EnsureFusedForwardAllowed();
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var a = conv1.forward(input).relu_();
+        var x = conv2.forward(a);
+        a.Dispose();
+        if (downsample is null) x.add_(input);
+        else
+        {
+            using var identity = downsample.forward(input);
+            x.add_(identity);
+        }
+        return x.relu_().MoveToOuterDisposeScope();
+    }
+
+    protected override void Fuse()
+    {
+        Fusion.FoldBatchNorm(conv1, bn1!);
+        ReplaceChild("bn1", null);
+        bn1 = null;
+        Fusion.FoldBatchNorm(conv2, bn2!);
+        ReplaceChild("bn2", null);
+        bn2 = null;
+        if (downsample is not null)
+        {
+            var fused = Fusion.FoldSequential(downsample);
+            ReplaceChild("downsample", fused, disposeOld: false);
+            downsample = fused;
+        }
     }
 }

@@ -6,9 +6,11 @@ namespace EMANet.Runtime.Networks;
 
 /// <summary>
 /// What every generated network offers beyond <see cref="nn.Module{Tensor, Tensor}"/>:
-/// the description it was generated from, and the hooks a trainer needs.
+/// the description it was generated from, the hooks a trainer needs, and the inference fusion
+/// (<see cref="IFusableForInference.FuseForInference"/>: batch norms folded into the convolutions,
+/// eval-only afterwards).
 /// </summary>
-public interface ISegmentationNetwork
+public interface ISegmentationNetwork : IFusableForInference
 {
     /// <summary>Static facts of the network type: kebab-case name, declared input, costs.</summary>
     NetworkDescriptor Descriptor { get; }

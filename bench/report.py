@@ -1,0 +1,223 @@
+#!/usr/bin/env python3
+"""Turns the JSON lines of bench/run.sh into bench/results/<stamp>.md and .json (every figure comes from those lines)."""
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+
+
+def sh(cmd):
+    try:
+        return subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout.strip()
+    except Exception:
+        return ""
+
+
+def machine():
+    lscpu = sh("lscpu")
+    field = lambda name: next((l.split(":", 1)[1].strip() for l in lscpu.splitlines() if l.startswith(name + ":")), "")
+    mem_kb = next((int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal:")), 0)
+    os_name = next((l.split("=", 1)[1].strip().strip('"') for l in open("/etc/os-release") if l.startswith("PRETTY_NAME=")), "")
+    flags = field("Flags").split()
+    return {
+        "hostname": platform.node(), "model_name": field("Model name"), "cpus": field("CPU(s)"),
+        "threads_per_core": field("Thread(s) per core"), "cores_per_socket": field("Core(s) per socket"),
+        "avx512f": "avx512f" in flags, "avx512_bf16": "avx512_bf16" in flags,
+        "memory_gib": round(mem_kb / 1024 ** 2, 1), "os": os_name, "kernel": platform.release(),
+        "hypervisor": field("Hypervisor vendor"), "dotnet_sdk": sh("dotnet --version"),
+    }
+
+
+def fmt(x, digits=3):
+    return "" if x is None else f"{x:.{digits}f}"
+
+
+def mib(b):
+    return "" if b is None or b < 0 else f"{b / 2 ** 20:,.0f}"
+
+
+def main():
+    raw, commands_path, out = sys.argv[1:4]
+    rows = [json.loads(l) for l in open(raw) if l.strip()]
+    commands = [l.rstrip("\n").split("\t", 1) for l in open(commands_path) if l.strip()]
+    m = machine()
+    by = {r.get("label"): r for r in rows}
+    max_load = next((r.get("max_load") for r in rows if r.get("max_load") is not None), 0.3)
+
+    def quiet(r):
+        return r.get("loadavg_start", [99])[0] < max_load
+
+    def load(r):
+        la = r.get("loadavg_start")
+        return "" if not la else f"{la[0]:.2f}" + ("" if quiet(r) else " **under load**")
+
+    def med(label):
+        r = by.get(label)
+        return None if not r or r.get("failed") else r.get("median_s")
+
+    md = []
+    w = md.append
+    stamp = os.path.basename(out)
+    w(f"# Benchmarks {stamp}\n")
+    w("Written by `bench/report.py` from the JSON lines `bench/run.sh` collected in this run; every figure below is from that run.\n")
+    w("## Machine\n")
+    w(f"- CPU: {m['model_name']} ({m['cpus']} CPUs, {m['cores_per_socket']} cores per socket, {m['threads_per_core']} thread(s) per core"
+      f"{', ' + m['hypervisor'] + ' guest' if m['hypervisor'] else ''}); AVX-512F {'yes' if m['avx512f'] else 'no'}, AVX-512 BF16 {'yes' if m['avx512_bf16'] else 'no'}")
+    w(f"- Memory: {m['memory_gib']} GiB; OS: {m['os']}, kernel {m['kernel']}; .NET SDK {m['dotnet_sdk']}")
+    ts0 = next((r for r in rows if r.get("tool") == "torchsharp"), {})
+    pt0 = next((r for r in rows if r.get("tool") == "pytorch"), {})
+    w(f"- TorchSharp {ts0.get('torchsharp', '?')} on libtorch {ts0.get('libtorch', '?')} ({ts0.get('dotnet', '?')}); "
+      f"PyTorch {pt0.get('torch', '?')} (Debian python3-torch, Python {pt0.get('python', '?')}, BLAS_INFO={pt0.get('blas', '?')}, mkldnn={pt0.get('mkldnn', '?')})")
+    w(f"- Threads: {ts0.get('threads', '?')} intra-op for both (torch.set_num_threads), 1 inter-op; OMP/MKL/OPENBLAS_NUM_THREADS set to the same")
+    w(f"- Load gate: each timed configuration started only when the 1-minute load average was below {max_load} "
+      "(the load at its start is in every table; **under load** marks one that waited out BENCH_MAX_WAIT and ran anyway).")
+    w("- Peak RSS: `VmHWM` of /proc/self/status at the end of the configuration's own process (one process per configuration); "
+      "baseline: `VmRSS` after the runtime and libtorch are initialised, before the model is built.\n")
+
+    w("## Machine ceilings (same run, same libtorch as the models)\n")
+    w("| | dtype | TorchSharp GFLOP/s | PyTorch (Debian) GFLOP/s | PyTorch + OpenBLAS GFLOP/s |")
+    w("|---|---|---|---|---|")
+    ceil = {}
+    for label in ("ts-ceilings", "pt-ceilings", "pt-openblas-ceilings"):
+        for c in by.get(label, {}).get("ceilings", []):
+            ceil[(label, c["name"], c["dtype"])] = c["gflops"]
+    for name, desc in (("matmul_2048", "2048^3 matmul"), ("conv3x3_256_65", "3x3 conv 256->256, 1x256x65x65")):
+        for dt in ("fp32", "bf16"):
+            w(f"| {desc} | {dt} | {fmt(ceil.get(('ts-ceilings', name, dt)), 1)} | {fmt(ceil.get(('pt-ceilings', name, dt)), 1)} | {fmt(ceil.get(('pt-openblas-ceilings', name, dt)), 1)} |")
+    w(f"\nLoad at start: TorchSharp {load(by.get('ts-ceilings', {}))}, PyTorch {load(by.get('pt-ceilings', {}))}"
+      + (f", PyTorch + OpenBLAS {load(by['pt-openblas-ceilings'])}" if 'pt-openblas-ceilings' in by else "") + ".\n")
+    conv_ceiling = ceil.get(("ts-ceilings", "conv3x3_256_65", "fp32"))
+
+    def perf_table(labels, title):
+        """One row per configuration; the name gets " + OpenBLAS" for the PyTorch-on-OpenBLAS runs."""
+        w(f"| configuration | input | median s | min s | max s | achieved GFLOP/s | % of fp32 3x3-conv ceiling | peak RSS MiB | RSS over baseline MiB | load at start |")
+        w("|---|---|---|---|---|---|---|---|---|---|")
+        for label in labels:
+            r = by.get(label)
+            if not r:
+                continue
+            if r.get("failed"):
+                w(f"| {label} | | failed: {r.get('log_tail', '').strip().splitlines()[-1] if r.get('log_tail') else ''} | | | | | | | |")
+                continue
+            pct = 100 * r["achieved_gflops"] / conv_ceiling if conv_ceiling else None
+            name = r.get('config', label) + (" + OpenBLAS" if "openblas" in label else "")
+            w(f"| {name} | {r.get('input', '')} | {fmt(r['median_s'])} | {fmt(r['min_s'])} | {fmt(r['max_s'])} | "
+              f"{fmt(r['achieved_gflops'], 1)} | {fmt(pct, 0)} | {mib(r.get('rss_peak_bytes'))} | "
+              f"{mib(r.get('rss_peak_bytes', 0) - r.get('rss_baseline_bytes', 0))} | {load(r)} |")
+
+    w("## Inference: emanet-r101, batch 1, 3x513x513, eval, no_grad\n")
+    w("Warm-up runs, then the median of N timed runs (counts in the JSON). `generated` is the module the source generator writes; "
+      "`handwritten` is bench/HandWrittenEmaNet.cs (plain TorchSharp, same weights layout); `pytorch` is bench/pytorch/emanet_reference.py. "
+      "fused = batch norms folded into the convolutions (`FuseForInference()`; PyTorch: `fuse_conv_bn_eval`); bf16 = weights, buffers and activations in bfloat16, logits cast back to float32; "
+      "channels-last = convolution weights stored NHWC-strided (TorchSharp: `ToChannelsLast()`, a permute-copy-permute since it has no `to(memory_format)`; PyTorch: `model.to(memory_format=torch.channels_last)` and a channels-last input).\n")
+    perf_table(["ts-gen-fp32-unfused", "ts-gen-fp32-fused", "ts-gen-bf16-fused", "ts-gen-fp32-fused-cl", "ts-gen-bf16-fused-cl", "ts-hand-fp32-unfused",
+                "pt-fp32-unfused", "pt-fp32-fused", "pt-bf16-fused", "pt-fp32-fused-cl", "pt-bf16-fused-cl",
+                "pt-openblas-fp32-unfused", "pt-openblas-fp32-fused", "pt-openblas-fp32-fused-cl"], "inference")
+    w("")
+    w("Achieved GFLOP/s = 2 x MACs / median time (a multiply-add counted as 2 FLOP); MACs are the engine's "
+      "(`EmaNetR101.Descriptor.Analyze(...)`: convolutions and the EM matrix products; 237.95 G at 513x513). The paper's "
+      "\"FLOPs\" (multiply-add = 1, plus BN/ReLU/pool terms) are also in the JSON (`engine_paper_flops`). The PyTorch script counts "
+      "the same MACs with forward hooks (and its parameter count), see \"Same network\" below.\n")
+
+    w("### Ratios (time of the first / time of the second; above 1 = the second is faster)\n")
+    ratios = []
+
+    def ratio(a, b, text):
+        ta, tb = med(a), med(b)
+        if ta and tb:
+            ratios.append({"numerator": a, "denominator": b, "ratio": ta / tb, "meaning": text})
+            w(f"- {text}: {ta / tb:.3f} (`{a}` {ta:.3f} s / `{b}` {tb:.3f} s)")
+
+    ratio("ts-hand-fp32-unfused", "ts-gen-fp32-unfused", "hand-written / generated, fp32 unfused (generator's run-time cost: 1.0 = none)")
+    ratio("ts-gen-fp32-unfused", "ts-gen-fp32-fused", "fusion speed-up, fp32")
+    ratio("ts-gen-fp32-fused", "ts-gen-bf16-fused", "bf16 speed-up over fp32, both fused")
+    ratio("ts-gen-fp32-fused", "ts-gen-fp32-fused-cl", "channels-last speed-up, fp32 fused")
+    ratio("ts-gen-bf16-fused", "ts-gen-bf16-fused-cl", "channels-last speed-up, bf16 fused")
+    ratio("ts-gen-fp32-unfused", "ts-gen-bf16-fused-cl", "all of it: fp32 unfused / bf16 fused channels-last")
+    ratio("pt-fp32-unfused", "ts-gen-fp32-unfused", "PyTorch (Debian) / TorchSharp generated, fp32 unfused")
+    ratio("pt-fp32-fused", "ts-gen-fp32-fused", "PyTorch (Debian) / TorchSharp generated, fp32 fused")
+    ratio("pt-bf16-fused", "ts-gen-bf16-fused", "PyTorch (Debian) / TorchSharp generated, bf16 fused")
+    ratio("pt-openblas-fp32-unfused", "ts-gen-fp32-unfused", "PyTorch + OpenBLAS / TorchSharp generated, fp32 unfused")
+    ratio("pt-openblas-fp32-fused", "ts-gen-fp32-fused", "PyTorch + OpenBLAS / TorchSharp generated, fp32 fused")
+    ratio("pt-fp32-fused-cl", "ts-gen-fp32-fused-cl", "PyTorch (Debian) / TorchSharp generated, fp32 fused channels-last")
+    ratio("pt-bf16-fused-cl", "ts-gen-bf16-fused-cl", "PyTorch (Debian) / TorchSharp generated, bf16 fused channels-last")
+    ratio("pt-openblas-fp32-fused-cl", "ts-gen-fp32-fused-cl", "PyTorch + OpenBLAS / TorchSharp generated, fp32 fused channels-last")
+    ratio("pt-train", "ts-gen-train", "training step: PyTorch (Debian) / TorchSharp generated")
+    ratio("pt-openblas-train", "ts-gen-train", "training step: PyTorch + OpenBLAS / TorchSharp generated")
+    ratio("ts-hand-train", "ts-gen-train", "training step: hand-written / generated")
+    w("")
+
+    w("## Training step: emanet-r101, batch 2, 3x257x257\n")
+    w("forward + cross-entropy (ignore 255) + backward + SGD step (lr 0.009, momentum 0.9, weight decay 1e-4) + EMA bases update; "
+      "achieved GFLOP/s counts 3 x the forward MACs (forward + backward).\n")
+    perf_table(["ts-gen-train", "ts-hand-train", "pt-train", "pt-openblas-train"], "train")
+    w("")
+
+    acc = [by[l] for l in ("ts-accuracy-init-bn", "ts-accuracy-calibrated-bn") if l in by and not by[l].get("failed")]
+    if acc:
+        w(f"## Numerical agreement at {acc[0].get('input')} (logits at the backbone's resolution, before the upsampling)\n")
+        w("| BN statistics | comparison | max abs diff | mean abs diff | max abs logit | max diff / max logit | argmax agreement |")
+        w("|---|---|---|---|---|---|---|")
+        for r in acc:
+            for key, text in (("handwritten_vs_generated", "hand-written vs generated, fp32"),
+                              ("fused_vs_unfused_fp32", "fused vs unfused, fp32"),
+                              ("channels_last_vs_not_fp32_fused", "channels-last vs NCHW weights, fp32 fused"),
+                              ("bf16_fused_vs_fp32_unfused", "bf16 fused vs fp32 unfused"),
+                              ("bf16_fused_channels_last_vs_fp32_unfused", "bf16 fused channels-last vs fp32 unfused")):
+                c = r.get(key)
+                if c:
+                    w(f"| {r.get('bn')} | {text} | {c['max_abs_diff']:.3g} | {c['mean_abs_diff']:.3g} | {c['max_abs_logit']:.4g} | "
+                      f"{c['relative_max_diff']:.2e} | {100 * c['argmax_agreement']:.2f}% |")
+        w("\nAgainst a float64 copy of the same network (max diff / max |value| per stage output):\n")
+        w("| BN statistics | variant | backbone | fc0 | emau | fc1 | fc2 |")
+        w("|---|---|---|---|---|---|---|")
+        for r in acc:
+            for variant, stages in r.get("stage_errors_vs_fp64", {}).items():
+                w(f"| {r.get('bn')} | {variant.replace('_vs_fp64', '')} | " + " | ".join(f"{stages[s]['relative_max_diff']:.2e}" for s in ("backbone", "fc0", "emau", "fc1", "fc2")) + " |")
+        w("\nRandom weights (the authors' initialisation), random normal input. \"init\": BN as initialised (mean 0, var 1, weight 1, bias 0); "
+          "\"calibrated\": BN statistics from one random image (a train-mode forward with momentum 1), with which this random network "
+          "amplifies rounding noise by about three orders of magnitude (see the fp32 rows against float64), so its bf16 figures say "
+          "more about the random network than about bf16. No trained checkpoint was available to measure bf16 on real weights.\n")
+
+    p = by.get("pt-params")
+    if p and not p.get("failed"):
+        w("## Same network\n")
+        w(f"- PyTorch reference: {p['parameters_plus_bases']:,} parameters + bases, {p['engine_macs_513']:,} MACs at 513x513 "
+          "(forward hooks on every conv + the EM products); the generated `EmaNetR101.ParameterCount` is 53,806,293 and "
+          "`MultiplyAccumulates` 237,952,195,520.\n")
+
+    g = by.get("ts-generator")
+    b = by.get("build-generator")
+    if g or b:
+        w("## Compile time of the generator\n")
+    if g and not g.get("failed"):
+        w(f"`CSharpGeneratorDriver` over the {len(g['declaration_files'])} files of Models/ ({g['networks']} networks, "
+          f"{g['generated_chars']:,} characters generated, {g['generated_compile_errors']} compile errors in the result), Roslyn {g.get('roslyn')}, "
+          f"{g['runs']} runs each, load at start {load(g)}:\n")
+        w(f"- cold (new driver, new compilation; run 1 pays the JIT): first {g['cold_first_ms']:.0f} ms, then median {g['cold_median_ms']:.1f} ms "
+          f"(generator's own time by `GetTimingInfo`: {g['generator_only_median_ms']:.1f} ms), i.e. {g['cold_median_ms'] / g['networks']:.1f} ms per network")
+        w(f"- incremental, unrelated edit: median {g['incremental_unrelated_edit_median_ms']:.2f} ms; one declaration edited: median {g['incremental_one_declaration_edit_median_ms']:.1f} ms")
+        w(f"- the declaration analyzer (binds the declarations): first {g['analyzer_first_ms']:.0f} ms, then median {g['analyzer_median_ms']:.1f} ms\n")
+    if b:
+        w(f"In a real build (`dotnet build Models -c Release --no-incremental -p:ReportAnalyzer=true`, wall {b['build_wall_s']:.1f} s, load at start {load(b)}), MSBuild reports:\n")
+        for e in b.get("entries", []):
+            w(f"- {e.get('section') or ''} {e['name']}: {e['seconds']} s")
+        w("")
+
+    w("## Commands\n")
+    w("All from the repository root, in this order, by `bash bench/run.sh`:\n")
+    w("```")
+    for label, cmd in commands:
+        w(f"{label}: {cmd.replace(os.getcwd() + '/', '')}")
+    w("```")
+
+    with open(out + ".md", "w") as f:
+        f.write("\n".join(md) + "\n")
+    with open(out + ".json", "w") as f:
+        json.dump({"machine": m, "max_load": max_load, "ratios": ratios, "commands": commands, "results": rows}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
