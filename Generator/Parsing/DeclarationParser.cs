@@ -40,7 +40,7 @@ internal static class DeclarationParser
     private static readonly HashSet<string> GeneratedMemberNames = new(StringComparer.Ordinal)
     {
         "NetworkName", "ParameterCount", "MultiplyAccumulates", "Flops", "ActivationBytes", "DeclaredOutputStride", "Classes", "InputShape",
-        "OutputStride", "EmaUnits", "forward", "ForwardTraining", "Declaration", "Descriptor", "CostTable",
+        "OutputStride", "EmaUnits", "forward", "ForwardTraining", "FuseForInference", "IsFusedForInference", "Declaration", "Descriptor", "CostTable",
     };
 
     public static ParsedNetwork Parse(INamedTypeSymbol type, AttributeData networkAttribute, CancellationToken cancellationToken)
