@@ -47,11 +47,18 @@ def main():
     max_load = next((r.get("max_load") for r in rows if r.get("max_load") is not None), 0.3)
 
     def quiet(r):
-        return r.get("loadavg_start", [99])[0] < max_load
+        # The gate load (read by run.sh just before starting the process) decides; older runs only have the
+        # in-process reading (taken after the runtime started), judged against 1.0 (a core's worth of other work).
+        if r.get("gate_load") is not None:
+            return r["gate_load"] < max_load
+        return r.get("loadavg_start", [99])[0] < 1.0
 
     def load(r):
         la = r.get("loadavg_start")
-        return "" if not la else f"{la[0]:.2f}" + ("" if quiet(r) else " **under load**")
+        if not la:
+            return ""
+        gate = f"{r['gate_load']:.2f} / " if r.get("gate_load") is not None else ""
+        return gate + f"{la[0]:.2f}" + ("" if quiet(r) else " **under load**")
 
     def med(label):
         r = by.get(label)
@@ -62,6 +69,7 @@ def main():
     stamp = os.path.basename(out)
     w(f"# Benchmarks {stamp}\n")
     w("Written by `bench/report.py` from the JSON lines `bench/run.sh` collected in this run; every figure below is from that run.\n")
+    w(f"Code measured: commit {os.environ.get('BENCH_COMMIT') or sh('git rev-parse --short HEAD')}.\n")
     w("## Machine\n")
     w(f"- CPU: {m['model_name']} ({m['cpus']} CPUs, {m['cores_per_socket']} cores per socket, {m['threads_per_core']} thread(s) per core"
       f"{', ' + m['hypervisor'] + ' guest' if m['hypervisor'] else ''}); AVX-512F {'yes' if m['avx512f'] else 'no'}, AVX-512 BF16 {'yes' if m['avx512_bf16'] else 'no'}")
@@ -71,8 +79,10 @@ def main():
     w(f"- TorchSharp {ts0.get('torchsharp', '?')} on libtorch {ts0.get('libtorch', '?')} ({ts0.get('dotnet', '?')}); "
       f"PyTorch {pt0.get('torch', '?')} (Debian python3-torch, Python {pt0.get('python', '?')}, BLAS_INFO={pt0.get('blas', '?')}, mkldnn={pt0.get('mkldnn', '?')})")
     w(f"- Threads: {ts0.get('threads', '?')} intra-op for both (torch.set_num_threads), 1 inter-op; OMP/MKL/OPENBLAS_NUM_THREADS set to the same")
-    w(f"- Load gate: each timed configuration started only when the 1-minute load average was below {max_load} "
-      "(the load at its start is in every table; **under load** marks one that waited out BENCH_MAX_WAIT and ran anyway).")
+    w(f"- Load gate: each timed configuration's process started only when the 1-minute load average was below {max_load}. "
+      "The tables give the 1-minute load read inside the process once the runtime and libtorch were up (process start-up adds a little; "
+      "where run.sh recorded it, the gate's reading comes first, as gate / in-process). **under load** marks a configuration that waited "
+      "out BENCH_MAX_WAIT and ran anyway (or, without a gate reading, an in-process reading of 1.0 or more).")
     w("- Peak RSS: `VmHWM` of /proc/self/status at the end of the configuration's own process (one process per configuration); "
       "baseline: `VmRSS` after the runtime and libtorch are initialised, before the model is built.\n")
 
@@ -83,16 +93,16 @@ def main():
     for label in ("ts-ceilings", "pt-ceilings", "pt-openblas-ceilings"):
         for c in by.get(label, {}).get("ceilings", []):
             ceil[(label, c["name"], c["dtype"])] = c["gflops"]
-    for name, desc in (("matmul_2048", "2048^3 matmul"), ("conv3x3_256_65", "3x3 conv 256->256, 1x256x65x65")):
+    for name, desc in (("matmul_2048", "2048^3 matmul"), ("conv3x3_256_65", "3x3 conv 256->256, 1x256x65x65"),
+                       ("conv3x3_256_65_channels_last", "the same conv, channels-last input and weight")):
         for dt in ("fp32", "bf16"):
             w(f"| {desc} | {dt} | {fmt(ceil.get(('ts-ceilings', name, dt)), 1)} | {fmt(ceil.get(('pt-ceilings', name, dt)), 1)} | {fmt(ceil.get(('pt-openblas-ceilings', name, dt)), 1)} |")
     w(f"\nLoad at start: TorchSharp {load(by.get('ts-ceilings', {}))}, PyTorch {load(by.get('pt-ceilings', {}))}"
       + (f", PyTorch + OpenBLAS {load(by['pt-openblas-ceilings'])}" if 'pt-openblas-ceilings' in by else "") + ".\n")
-    conv_ceiling = ceil.get(("ts-ceilings", "conv3x3_256_65", "fp32"))
 
     def perf_table(labels, title):
         """One row per configuration; the name gets " + OpenBLAS" for the PyTorch-on-OpenBLAS runs."""
-        w(f"| configuration | input | median s | min s | max s | achieved GFLOP/s | % of fp32 3x3-conv ceiling | peak RSS MiB | RSS over baseline MiB | load at start |")
+        w(f"| configuration | input | median s | min s | max s | achieved GFLOP/s | % of own 3x3-conv ceiling (same dtype) | peak RSS MiB | RSS over baseline MiB | load at start |")
         w("|---|---|---|---|---|---|---|---|---|---|")
         for label in labels:
             r = by.get(label)
@@ -101,7 +111,9 @@ def main():
             if r.get("failed"):
                 w(f"| {label} | | failed: {r.get('log_tail', '').strip().splitlines()[-1] if r.get('log_tail') else ''} | | | | | | | |")
                 continue
-            pct = 100 * r["achieved_gflops"] / conv_ceiling if conv_ceiling else None
+            ceiling_label = "pt-openblas-ceilings" if "openblas" in label else ("pt-ceilings" if r.get("tool") == "pytorch" else "ts-ceilings")
+            own = ceil.get((ceiling_label, "conv3x3_256_65", r.get("precision", "fp32")))
+            pct = 100 * r["achieved_gflops"] / own if own else None
             name = r.get('config', label) + (" + OpenBLAS" if "openblas" in label else "")
             w(f"| {name} | {r.get('input', '')} | {fmt(r['median_s'])} | {fmt(r['min_s'])} | {fmt(r['max_s'])} | "
               f"{fmt(r['achieved_gflops'], 1)} | {fmt(pct, 0)} | {mib(r.get('rss_peak_bytes'))} | "
@@ -203,7 +215,7 @@ def main():
     if b:
         w(f"In a real build (`dotnet build Models -c Release --no-incremental -p:ReportAnalyzer=true`, wall {b['build_wall_s']:.1f} s, load at start {load(b)}), MSBuild reports:\n")
         for e in b.get("entries", []):
-            w(f"- {e.get('section') or ''} {e['name']}: {e['seconds']} s")
+            w(f"- {e.get('section') or ''} {e['name'].split(' (')[0]}: {e['seconds']} s")
         w("")
 
     w("## Commands\n")
@@ -216,7 +228,7 @@ def main():
     with open(out + ".md", "w") as f:
         f.write("\n".join(md) + "\n")
     with open(out + ".json", "w") as f:
-        json.dump({"machine": m, "max_load": max_load, "ratios": ratios, "commands": commands, "results": rows}, f, indent=1)
+        json.dump({"machine": m, "commit": os.environ.get("BENCH_COMMIT") or sh("git rev-parse --short HEAD"), "max_load": max_load, "ratios": ratios, "commands": commands, "results": rows}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,10 @@ machine=$(hostname -s)
 stamp="$date-$machine"
 [[ $quick == 1 ]] && { stamp="$stamp-quick"; max_load=1000; }
 mkdir -p bench/results bench/.cache
+# A second run on the same day gets its own files.
+if [[ -e bench/results/$stamp.md ]]; then n=2; while [[ -e bench/results/$stamp-$n.md ]]; do n=$((n + 1)); done; stamp="$stamp-$n"; fi
+# The code measured: the commit, and whether the working tree differed from it.
+export BENCH_COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- . ':!bench/results' 2>/dev/null || echo ' (plus uncommitted changes)')"
 raw="bench/.cache/$stamp.jsonl"
 commands="bench/.cache/$stamp.commands.tsv"
 : > "$raw"; : > "$commands"
@@ -69,6 +73,7 @@ measure() {
   [[ $label =~ $only ]] || return 0
   echo "== $label" >&2
   [[ $gate == 1 ]] && wait_quiet
+  local gate_load; gate_load=$(cut -d' ' -f1 /proc/loadavg)
   printf '%s\t%s\n' "$label" "$*" >> "$commands"
   local before; before=$(wc -l < "$raw")
   if ! "$@" --out "$raw" > "bench/.cache/$stamp.$label.log" 2>&1; then
@@ -79,11 +84,13 @@ measure() {
     printf '{"label":"%s","failed":true,"log_tail":%s}\n' "$label" "$(tail -3 "bench/.cache/$stamp.$label.log" | "$python" -c 'import json,sys; print(json.dumps(sys.stdin.read()))')" >> "$raw"
   else
     # Tag the line with its label and the gate's verdict.
-    "$python" - "$raw" "$label" "$max_load" <<'PY'
+    "$python" - "$raw" "$label" "$max_load" "$gate" "$gate_load" <<'PY'
 import json, sys
-path, label, max_load = sys.argv[1], sys.argv[2], float(sys.argv[3])
+path, label, max_load, gate, gate_load = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4], float(sys.argv[5])
 lines = open(path).read().splitlines()
 d = json.loads(lines[-1]); d["label"] = label; d["max_load"] = max_load
+if gate == "1":
+    d["gate_load"] = gate_load
 lines[-1] = json.dumps(d)
 open(path, "w").write("\n".join(lines) + "\n")
 PY
@@ -148,7 +155,7 @@ for line in text.splitlines():
     if "Total analyzer execution time" in line: section = "analyzer"
     elif "Total generator execution time" in line: section = "generator"
     m = re.match(r"^\s*(<?[\d.]+)\s+(<?\d+)\s+(EMANet\.Generator.*)$", line)
-    if m: rows.append({"section": section, "seconds": m.group(1), "name": m.group(3).split(", Version")[0]})
+    if m: rows.append({"section": section, "seconds": m.group(1), "name": m.group(3).split(", Version")[0].split(" (")[0]})
 d = {"label": "build-generator", "tool": "msbuild", "config": "dotnet build Models (ReportAnalyzer)", "entries": rows,
      "build_wall_s": float(end) - float(start), "loadavg_start": [float(v) for v in load.split()], "max_load": float(max_load)}
 open(raw, "a").write(json.dumps(d) + "\n")
