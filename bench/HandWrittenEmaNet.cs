@@ -29,10 +29,10 @@ internal sealed class HwBottleneck : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var y = F.relu(bn1.forward(conv1.forward(x)));
-        y = F.relu(bn2.forward(conv2.forward(y)));
+        var y = bn1.forward(conv1.forward(x)).relu_();
+        y = bn2.forward(conv2.forward(y)).relu_();
         y = bn3.forward(conv3.forward(y));
-        return F.relu(y + (downsample?.forward(x) ?? x)).MoveToOuterDisposeScope();
+        return y.add_(downsample?.forward(x) ?? x).relu_().MoveToOuterDisposeScope();
     }
 }
 
@@ -44,8 +44,8 @@ internal sealed class HwResNet101 : nn.Module<Tensor, Tensor>
 
     public HwResNet101() : base("ResNet")
     {
-        conv1 = nn.Sequential(nn.Conv2d(3, 64, 3, stride: 2, padding: 1, bias: false), nn.BatchNorm2d(64), nn.ReLU(),
-            nn.Conv2d(64, 64, 3, padding: 1, bias: false), nn.BatchNorm2d(64), nn.ReLU(), nn.Conv2d(64, 128, 3, padding: 1, bias: false));
+        conv1 = nn.Sequential(nn.Conv2d(3, 64, 3, stride: 2, padding: 1, bias: false), nn.BatchNorm2d(64), nn.ReLU(inplace: true),
+            nn.Conv2d(64, 64, 3, padding: 1, bias: false), nn.BatchNorm2d(64), nn.ReLU(inplace: true), nn.Conv2d(64, 128, 3, padding: 1, bias: false));
         bn1 = nn.BatchNorm2d(128);
         int inC = 128;
         Sequential Stage(int planes, int stride, int[] dilations)
@@ -70,7 +70,7 @@ internal sealed class HwResNet101 : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var y = maxpool.forward(F.relu(bn1.forward(conv1.forward(x))));
+        var y = maxpool.forward(bn1.forward(conv1.forward(x)).relu_());
         return layer4.forward(layer3.forward(layer2.forward(layer1.forward(y)))).MoveToOuterDisposeScope();
     }
 }
@@ -94,7 +94,7 @@ internal sealed class HwConvBnRelu : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var y = F.relu(bn.forward(conv.forward(x)));
+        var y = bn.forward(conv.forward(x)).relu_();
         return (dropout?.forward(y) ?? y).MoveToOuterDisposeScope();
     }
 }
@@ -136,8 +136,8 @@ internal sealed class HwEmaUnit : nn.Module<Tensor, Tensor>
                 bases = m / (1e-6 + m.norm(1, keepdim: true));
             }
         }
-        var y = F.relu(bases.bmm(z.permute(0, 2, 1)).view(b, c, h, w));
-        return F.relu(conv2.forward(y) + input).MoveToOuterDisposeScope();
+        var y = bases.bmm(z.permute(0, 2, 1)).view(b, c, h, w).relu_();
+        return conv2.forward(y).add_(input).relu_().MoveToOuterDisposeScope();
     }
 }
 

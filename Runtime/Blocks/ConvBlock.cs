@@ -39,7 +39,7 @@ public sealed class ConvBlock : FusableBlock
         using var scope = NewDisposeScope();
         var x = conv.forward(input);
         if (bn is not null) x = bn.forward(x);
-        if (_relu) x = nn.functional.relu(x);
+        if (_relu) x = x.relu_();   // in place: neither BN's nor the conv's backward needs this tensor
         if (dropout is not null) x = dropout.forward(x);
         return x.MoveToOuterDisposeScope();
     }

@@ -92,8 +92,8 @@ public sealed class EmaUnit : FusableBlock
         }
         // Reconstruction carries gradient only through what follows; conv1 gets none (by design).
         var reconstructed = bases.matmul(z.permute(0, 2, 1)).view(b, c, h, w);
-        reconstructed = nn.functional.relu(reconstructed);
-        var output = nn.functional.relu(conv2.forward(reconstructed) + identity);
+        reconstructed = reconstructed.relu_();   // in place: the product's backward needs its operands, not its result
+        var output = conv2.forward(reconstructed).add_(identity).relu_();   // conv2 ends in BN, whose backward needs its input
 
         if (training)
         {

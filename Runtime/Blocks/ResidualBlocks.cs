@@ -22,7 +22,7 @@ public sealed class Bottleneck : FusableBlock
         bn2 = nn.BatchNorm2d(planes);
         conv3 = nn.Conv2d(planes, outChannels, 1, bias: false);
         bn3 = nn.BatchNorm2d(outChannels);
-        relu = nn.ReLU();
+        relu = nn.ReLU(inplace: true);   // on BN outputs and the residual sum, which no backward needs (as torchvision)
         if (downsample)
             this.downsample = nn.Sequential(nn.Conv2d(inChannels, outChannels, 1, stride: stride, bias: false), nn.BatchNorm2d(outChannels));
         RegisterComponents();
@@ -36,7 +36,7 @@ public sealed class Bottleneck : FusableBlock
         x = relu.forward(bn2!.forward(conv2.forward(x)));
         x = bn3!.forward(conv3.forward(x));
         var identity = downsample is null ? input : downsample.forward(input);
-        return relu.forward(x + identity).MoveToOuterDisposeScope();
+        return relu.forward(x.add_(identity)).MoveToOuterDisposeScope();
     }
 
     private Tensor FusedForward(Tensor input)
@@ -96,7 +96,7 @@ public sealed class BasicBlock : FusableBlock
         bn1 = nn.BatchNorm2d(outChannels);
         conv2 = nn.Conv2d(outChannels, outChannels, 3, padding: dilation, dilation: dilation, bias: false);
         bn2 = nn.BatchNorm2d(outChannels);
-        relu = nn.ReLU();
+        relu = nn.ReLU(inplace: true);   // on BN outputs and the residual sum, which no backward needs (as torchvision)
         if (downsample)
             this.downsample = nn.Sequential(nn.Conv2d(inChannels, outChannels, 1, stride: stride, bias: false), nn.BatchNorm2d(outChannels));
         RegisterComponents();
@@ -109,7 +109,7 @@ public sealed class BasicBlock : FusableBlock
         var x = relu.forward(bn1!.forward(conv1.forward(input)));
         x = bn2!.forward(conv2.forward(x));
         var identity = downsample is null ? input : downsample.forward(input);
-        return relu.forward(x + identity).MoveToOuterDisposeScope();
+        return relu.forward(x.add_(identity)).MoveToOuterDisposeScope();
     }
 
     private Tensor FusedForward(Tensor input)
