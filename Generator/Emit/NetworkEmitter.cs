@@ -110,6 +110,7 @@ internal static class NetworkEmitter
             WriteInstanceMembers();
             WriteConstructor();
             WriteFuseForInference();
+            WriteTrainingPrecision();
             WriteForward();
             WriteForwardTraining();
             WriteDeclaration();
@@ -230,9 +231,52 @@ internal static class NetworkEmitter
             _w.Open("public void FuseForInference()");
             _w.Line("if (IsFusedForInference) return;");
             _w.Line("eval();");
+            _w.Line($"SetTrainingPrecision({Networks}.TrainingPrecision.Float32);");
             foreach (var l in fusable)
                 _w.Line($"this.{Id(l.Name)}.FuseForInference();");
             _w.Line("IsFusedForInference = true;");
+            _w.Close();
+            _w.Line();
+        }
+
+        /// <summary>Layers whose module runs its own convolutions (ResNet, ConvBlock, EmaUnit, Aspp): they take a convolution dtype.</summary>
+        private static bool OwnsConvolutions(LayerDeclaration l) => IsFusable(l);
+
+        /// <summary>Layers that are a bare TorchSharp Conv2d (classifiers, bare convs): the forward convolves them through MixedPrecision.</summary>
+        private static bool IsBareConvolution(LayerDeclaration l) => l.Kind == LayerKind.Classifier || l.Kind == LayerKind.Conv && ShapeEngine.IsBareConv(l);
+
+        private void WriteTrainingPrecision()
+        {
+            var convolutionRows = _analysis.Layers.Where(r => r.Kind == "Conv2d").ToArray();
+            long convolutionFlops = convolutionRows.Sum(r => r.Flops);
+            _w.Line("/// <summary>The element type the bare convolutions of the forward compute in; null: their weights' type.</summary>");
+            _w.Line($"private {Torch}.ScalarType? _convolutionDtype;");
+            _w.Line();
+            _w.Line("/// <inheritdoc />");
+            _w.Line($"public {Networks}.TrainingPrecision TrainingPrecision {{ get; private set; }}");
+            _w.Line();
+            _w.Line("/// <summary>");
+            _w.Line("/// Mixed-precision training (TorchSharp has no autocast): with <c>BFloat16Mixed</c> each of the network's");
+            _w.Line($"/// {convolutionRows.Length} convolutions ({Literals.Human(convolutionFlops)} of the {Literals.Human(_analysis.Flops)} forward FLOPs at {_analysis.Input}) computes in bfloat16 on bf16 casts of");
+            _w.Line("/// its input and float32 weights and returns float32; batch norm, the EM iterations, upsampling and the loss stay");
+            _w.Line("/// float32, and so do the parameters and their gradients. Set before training; not on a fused network.");
+            _w.Line("/// </summary>");
+            _w.Open($"public void SetTrainingPrecision({Networks}.TrainingPrecision precision)");
+            _w.Line($"if (IsFusedForInference && precision != {Networks}.TrainingPrecision.Float32) throw new global::System.InvalidOperationException(NetworkName + \" was fused for inference; set the training precision on an unfused network, or cast a fused one with ForInference.\");");
+            _w.Line($"var dtype = {Networks}.TrainingPrecisions.ConvolutionDtype(precision);");
+            foreach (var l in _d.Layers)
+            {
+                var rows = RowsOf(l.Name).Where(r => r.Kind == "Conv2d").ToArray();
+                var comment = $" // {rows.Length} convolution{(rows.Length == 1 ? "" : "s")}, {Literals.Human(rows.Sum(r => r.Flops))} FLOPs";
+                if (OwnsConvolutions(l)) _w.Line($"this.{Id(l.Name)}.ConvolutionDtype = dtype;{comment}");
+            }
+            if (_d.Layers.Any(IsBareConvolution))
+            {
+                var bare = _d.Layers.Where(IsBareConvolution).ToArray();
+                var flops = bare.Sum(l => RowsOf(l.Name).Where(r => r.Kind == "Conv2d").Sum(r => r.Flops));
+                _w.Line($"_convolutionDtype = dtype; // {string.Join(", ", bare.Select(l => l.Name))}: {Literals.Human(flops)} FLOPs");
+            }
+            _w.Line("TrainingPrecision = precision;");
             _w.Close();
             _w.Line();
         }
@@ -386,6 +430,10 @@ internal static class NetworkEmitter
                 else if (l.Kind is LayerKind.Concat or LayerKind.Add)
                 {
                     _w.Line($"var {Local(l.Name)} = {field}.forward({string.Join(", ", inputs.Select(Local))});{comment}");
+                }
+                else if (IsBareConvolution(l))
+                {
+                    _w.Line($"var {Local(l.Name)} = {Blocks}.MixedPrecision.Convolve({field}, {x}, _convolutionDtype);{comment}");
                 }
                 else
                 {

@@ -41,6 +41,7 @@ internal static class DeclarationParser
     {
         "NetworkName", "ParameterCount", "MultiplyAccumulates", "Flops", "ActivationBytes", "DeclaredOutputStride", "Classes", "InputShape",
         "OutputStride", "EmaUnits", "forward", "ForwardTraining", "FuseForInference", "IsFusedForInference", "Declaration", "Descriptor", "CostTable",
+        "TrainingPrecision", "SetTrainingPrecision", "_convolutionDtype",
     };
 
     public static ParsedNetwork Parse(INamedTypeSymbol type, AttributeData networkAttribute, CancellationToken cancellationToken)

@@ -45,12 +45,12 @@ public sealed class Aspp : FusableBlock
         var outputs = new List<Tensor>();
         for (int i = 0; i < convs.Count; i++)
         {
-            var y = convs[i].forward(input);
+            var y = Run(convs[i], input);
             if (_imagePooling && i == convs.Count - 1)
                 y = nn.functional.interpolate(y, new long[] { input.shape[2], input.shape[3] }, mode: InterpolationMode.Bilinear, align_corners: false);
             outputs.Add(y);
         }
-        return project.forward(cat(outputs, 1)).MoveToOuterDisposeScope();
+        return Run(project, cat(outputs, 1)).MoveToOuterDisposeScope();
     }
 
     private Tensor FusedForward(Tensor input)

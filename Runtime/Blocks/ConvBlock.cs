@@ -37,7 +37,7 @@ public sealed class ConvBlock : FusableBlock
             return _relu ? y.relu_() : y;
         }
         using var scope = NewDisposeScope();
-        var x = conv.forward(input);
+        var x = Run(conv, input);
         if (bn is not null) x = bn.forward(x);
         if (_relu) x = x.relu_();   // in place: neither BN's nor the conv's backward needs this tensor
         if (dropout is not null) x = dropout.forward(x);

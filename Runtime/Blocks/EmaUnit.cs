@@ -46,6 +46,10 @@ public sealed class EmaUnit : FusableBlock
         }
         RegisterComponents();
         Initialization.InitializeConvAndNorm(this);
+        // conv1 feeds only the no-grad EM iterations, so it never gets a gradient (EMANET.md: intended by
+        // the authors). Marking it frozen says so: optimizers leave it out instead of holding a state
+        // for it, and an optimizer that zero-fills missing gradients cannot decay it.
+        foreach (var parameter in conv1.parameters()) parameter.requires_grad = false;
     }
 
     public int Channels { get; }
@@ -75,7 +79,7 @@ public sealed class EmaUnit : FusableBlock
         if (IsFusedForInference) return FusedForward(input);
         using var scope = NewDisposeScope();
         var identity = input;
-        var x = conv1.forward(input);
+        var x = Run(conv1, input);   // the EM iterations below stay float32 under mixed precision
         long b = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3];
         x = x.view(b, c, h * w);
         Tensor bases = mu.repeat(b, 1, 1);
@@ -93,7 +97,7 @@ public sealed class EmaUnit : FusableBlock
         // Reconstruction carries gradient only through what follows; conv1 gets none (by design).
         var reconstructed = bases.matmul(z.permute(0, 2, 1)).view(b, c, h, w);
         reconstructed = reconstructed.relu_();   // in place: the product's backward needs its operands, not its result
-        var output = conv2.forward(reconstructed).add_(identity).relu_();   // conv2 ends in BN, whose backward needs its input
+        var output = Run(conv2, reconstructed).add_(identity).relu_();   // conv2 ends in BN, whose backward needs its input
 
         if (training)
         {

@@ -32,6 +32,17 @@ public abstract class FusableBlock : nn.Module<Tensor, Tensor>, IFusableForInfer
     /// <inheritdoc />
     public bool IsFusedForInference { get; private set; }
 
+    /// <summary>
+    /// Element type the block's convolutions compute in during an unfused forward (mixed-precision
+    /// training, see <see cref="MixedPrecision"/>); null (the default) computes in the weights' own
+    /// type. The fused inference path ignores it: there the whole module is cast instead
+    /// (<c>ForInference(InferencePrecision.BFloat16)</c>).
+    /// </summary>
+    public virtual ScalarType? ConvolutionDtype { get; set; }
+
+    /// <summary><paramref name="module"/>'s forward with its convolutions in <see cref="ConvolutionDtype"/>.</summary>
+    protected Tensor Run(nn.Module<Tensor, Tensor> module, Tensor input) => MixedPrecision.Forward(module, input, ConvolutionDtype);
+
     /// <inheritdoc />
     public void FuseForInference()
     {

@@ -47,6 +47,19 @@ public sealed class ResNet : FusableBlock
 
     public ResNetPlan Plan { get; }
 
+    /// <summary>Also sets every residual block's (the stages run them).</summary>
+    public override ScalarType? ConvolutionDtype
+    {
+        get => base.ConvolutionDtype;
+        set
+        {
+            base.ConvolutionDtype = value;
+            foreach (var stage in new[] { layer1, layer2, layer3, layer4 })
+                foreach (var (_, block) in stage.named_children())
+                    ((FusableBlock)block).ConvolutionDtype = value;
+        }
+    }
+
     public int OutChannels => Plan.OutChannels;
 
     private Sequential BuildStage(ResNetStagePlan stage)
@@ -62,7 +75,7 @@ public sealed class ResNet : FusableBlock
     {
         if (IsFusedForInference) return FusedForward(input);
         using var scope = NewDisposeScope();
-        var x = maxpool.forward(relu.forward(bn1!.forward(conv1.forward(input))));
+        var x = maxpool.forward(relu.forward(bn1!.forward(Run(conv1, input))));
         x = layer4.forward(layer3.forward(layer2.forward(layer1.forward(x))));
         return x.MoveToOuterDisposeScope();
     }
@@ -95,7 +108,7 @@ public sealed class ResNet : FusableBlock
     {
         if (IsFusedForInference) EnsureFusedForwardAllowed();
         using var noGrad = IsFusedForInference ? no_grad() : null;
-        var stemOut = IsFusedForInference ? FusedStem(input) : maxpool.forward(relu.forward(bn1!.forward(conv1.forward(input))));
+        var stemOut = IsFusedForInference ? FusedStem(input) : maxpool.forward(relu.forward(bn1!.forward(Run(conv1, input))));
         var c1 = layer1.forward(stemOut);
         var c2 = layer2.forward(c1);
         var c3 = layer3.forward(c2);

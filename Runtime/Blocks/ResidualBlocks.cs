@@ -32,10 +32,10 @@ public sealed class Bottleneck : FusableBlock
     {
         if (IsFusedForInference) return FusedForward(input);
         using var scope = NewDisposeScope();
-        var x = relu.forward(bn1!.forward(conv1.forward(input)));
-        x = relu.forward(bn2!.forward(conv2.forward(x)));
-        x = bn3!.forward(conv3.forward(x));
-        var identity = downsample is null ? input : downsample.forward(input);
+        var x = relu.forward(bn1!.forward(Run(conv1, input)));
+        x = relu.forward(bn2!.forward(Run(conv2, x)));
+        x = bn3!.forward(Run(conv3, x));
+        var identity = downsample is null ? input : Run(downsample, input);
         return relu.forward(x.add_(identity)).MoveToOuterDisposeScope();
     }
 
@@ -106,9 +106,9 @@ public sealed class BasicBlock : FusableBlock
     {
         if (IsFusedForInference) return FusedForward(input);
         using var scope = NewDisposeScope();
-        var x = relu.forward(bn1!.forward(conv1.forward(input)));
-        x = bn2!.forward(conv2.forward(x));
-        var identity = downsample is null ? input : downsample.forward(input);
+        var x = relu.forward(bn1!.forward(Run(conv1, input)));
+        x = bn2!.forward(Run(conv2, x));
+        var identity = downsample is null ? input : Run(downsample, input);
         return relu.forward(x.add_(identity)).MoveToOuterDisposeScope();
     }
 

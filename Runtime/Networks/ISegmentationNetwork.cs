@@ -32,4 +32,15 @@ public interface ISegmentationNetwork : IFusableForInference
 
     /// <summary>The EM attention units of the network, in declaration order.</summary>
     IReadOnlyList<EmaUnit> EmaUnits { get; }
+
+    /// <summary>The precision training forwards run in (<see cref="SetTrainingPrecision"/>); float32 unless set.</summary>
+    TrainingPrecision TrainingPrecision { get; }
+
+    /// <summary>
+    /// Routes every convolution of the network through <paramref name="precision"/> (mixed
+    /// precision: bf16 convolutions on bf16 casts of the float32 weights, everything else float32).
+    /// Parameters, buffers and the logits stay float32. Throws <see cref="InvalidOperationException"/>
+    /// on a network fused for inference (cast a fused network with <c>ForInference</c> instead).
+    /// </summary>
+    void SetTrainingPrecision(TrainingPrecision precision);
 }

@@ -70,6 +70,11 @@ public sealed class Trainer : IDisposable
         if (resumeFrom is not null) CheckCompatible(resumeFrom);
 
         _network.to(Device);
+        Precision = TrainingPrecisions.Parse(options.Precision);
+        if (_segmentation is not null)
+            _segmentation.SetTrainingPrecision(Precision);
+        else if (Precision != TrainingPrecision.Float32)
+            throw new ArgumentException($"training precision {options.Precision} needs a generated network (ISegmentationNetwork); {network.GetName()} is not one");
         if (options.BatchNormMomentum is { } momentum)
             foreach (var module in _network.modules())
                 if (module is BatchNorm norm) norm.momentum = momentum;
@@ -102,6 +107,9 @@ public sealed class Trainer : IDisposable
     public RunConfiguration Run { get; }
 
     public Device Device { get; }
+
+    /// <summary>The precision the training forwards run in (<see cref="TrainingOptions.Precision"/>).</summary>
+    public TrainingPrecision Precision { get; }
 
     public string? OutputDirectory { get; }
 

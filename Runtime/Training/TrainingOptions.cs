@@ -60,6 +60,13 @@ public sealed record TrainingOptions
     /// <summary>"auto" (CUDA when available, else CPU), "cpu", "cuda" or "cuda:N".</summary>
     public string Device { get; init; } = "auto";
 
+    /// <summary>
+    /// "fp32", or "bf16-mixed": convolutions in bfloat16 on casts of float32 master weights, batch
+    /// norm, the EM iterations and the loss in float32 (see <see cref="Networks.TrainingPrecision"/>).
+    /// Like the device, not part of the recipe: a run may resume in another precision.
+    /// </summary>
+    public string Precision { get; init; } = "fp32";
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public TrainingOptions Validate()
     {
@@ -77,10 +84,18 @@ public sealed record TrainingOptions
         Require(EvaluationInterval >= 0, nameof(EvaluationInterval), EvaluationInterval, "must be >= 0");
         Require(LogInterval > 0, nameof(LogInterval), LogInterval, "must be positive");
         TrainingDevice.Parse(Device);
+        try
+        {
+            Networks.TrainingPrecisions.Parse(Precision);
+        }
+        catch (ArgumentException)
+        {
+            Require(false, nameof(Precision), Precision, "must be fp32 or bf16-mixed");
+        }
         return this;
     }
 
-    /// <summary>The settings that change the numbers a run produces (everything but intervals, logging and device), by name, where they differ.</summary>
+    /// <summary>The settings that change the numbers a run produces (everything but intervals, logging, device and precision), by name, where they differ.</summary>
     public IReadOnlyList<string> RecipeDifferences(TrainingOptions other)
     {
         var differences = new List<string>();

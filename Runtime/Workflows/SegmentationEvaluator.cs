@@ -1,5 +1,6 @@
 using EMANet.Runtime.Data;
 using EMANet.Runtime.Evaluation;
+using EMANet.Runtime.Networks;
 using static TorchSharp.torch;
 
 namespace EMANet.Runtime.Workflows;
@@ -24,7 +25,7 @@ public static class SegmentationEvaluator
                 using (no_grad())
                 {
                     var images = batch.Images.to(device);
-                    var predictions = strategy.Predict(x => network.forward(x), images);
+                    var predictions = strategy.Predict(x => network.Predict(x), images);   // float32 logits whatever the network's precision
                     matrix.Update(predictions.cpu(), batch.Labels);
                 }
                 seen += batch.Count;

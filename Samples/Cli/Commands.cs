@@ -47,6 +47,7 @@ public static class Commands
         (new("--eval-interval", "N", "Validate every N iterations, 0 = only at the end (2000)."), (o, a) => o with { EvaluationInterval = a.Int("--eval-interval")!.Value }),
         (new("--log-interval", "N", "Progress line every N iterations when output is redirected (20)."), (o, a) => o with { LogInterval = a.Int("--log-interval")!.Value }),
         (new("--device", "auto|cpu|cuda[:N]", "Device (auto: CUDA when available)."), (o, a) => o with { Device = a.Text("--device")! }),
+        (new("--precision", "fp32|bf16-mixed", "Training precision: bf16-mixed runs every convolution in bfloat16 on casts of float32 weights; BN, EM and loss stay float32 (fp32)."), (o, a) => o with { Precision = a.Text("--precision")! }),
     ];
 
     public static readonly CommandSpec Train = new(
@@ -65,6 +66,8 @@ public static class Commands
 
     private static readonly OptionSpec WeightsOption = new("--weights", "FILE", "Weights: a training checkpoint (.ckpt), a PyTorch state dict (.pth/.pt) or .safetensors (required).");
     private static readonly OptionSpec LayoutOption = new("--layout", "auto|native|torchvision|deep-stem", "Key layout of a .pth/.safetensors file (auto: from its keys).");
+    private static readonly OptionSpec FuseOption = new("--fuse", null, "Run the generated inference path: batch norms folded into the convolutions, in-place activations.");
+    private static readonly OptionSpec InferencePrecisionOption = new("--precision", "fp32|bf16", "Inference precision: bf16 casts weights, buffers and activations to bfloat16; logits are compared in float32 (fp32).");
     private static readonly OptionSpec NonStrictOption = new("--non-strict", null, "Load what matches and report the rest (default: strict, like PyTorch's load_state_dict).");
 
     public static readonly CommandSpec Eval = new(
@@ -79,6 +82,8 @@ public static class Commands
             new("--flip", null, "Add left-right flipped inputs (averaged), as the paper's MS+Flip."),
             new("--sliding", "CROP", "Sliding-window inference with CROPxCROP windows (2/3 overlap stride) for images larger than the crop."),
             new("--limit", "N", "Evaluate the first N images only."),
+            FuseOption,
+            InferencePrecisionOption,
             new("--classes", "N", "Number of classes (default: the checkpoint's or the declared)."),
             LayoutOption,
             NonStrictOption,
@@ -95,6 +100,8 @@ public static class Commands
             new("--overlay", "FILE", "Image blended with the mask, PNG (image inputs only)."),
             new("--logits", "FILE", "Raw logits, NumPy .npy float32 NCHW at the input size."),
             new("--attention", "FILE", "The first EMA unit's responsibilities z of 16 bases as a grid PNG."),
+            FuseOption,
+            InferencePrecisionOption,
             new("--classes", "N", "Number of classes (default: the checkpoint's or the declared)."),
             LayoutOption,
             NonStrictOption,
@@ -175,6 +182,7 @@ public static class Commands
         var spec = arguments.Text("--data") ?? throw new UsageException("--data SPEC is required");
         using var network = TrainedNetwork.Load(entry, weights, arguments.Int("--classes"), Layout(arguments), !arguments.Has("--non-strict"), output.WriteLine);
         var segmentation = (ISegmentationNetwork)network;
+        var precision = PrepareForInference(network, arguments);
         var dataset = DatasetFactory.Parse(spec, new DatasetOptions { Split = arguments.Text("--split") ?? "val", Size = segmentation.InputShape.Height });
         IInferenceStrategy strategy = arguments.Int("--sliding") is { } crop
             ? new SlidingWindowInference(crop)
@@ -182,7 +190,7 @@ public static class Commands
         var scales = arguments.Text("--scales");
         if (scales is not null || arguments.Has("--flip"))
             strategy = new MultiScaleInference(strategy, scales is null ? [1.0] : ParseScales(scales), arguments.Has("--flip"));
-        output.WriteLine($"{entry.Name} on {dataset.Name} ({dataset.Count} images), {strategy.Description}");
+        output.WriteLine($"{entry.Name} on {dataset.Name} ({dataset.Count} images), {strategy.Description}, {precision}");
         var metrics = SegmentationEvaluator.Evaluate(network, dataset, strategy, arguments.Int("--limit"));
         output.Write(metrics.FormatTable());
         return 0;
@@ -195,6 +203,7 @@ public static class Commands
         var input = arguments.Text("--input") ?? throw new UsageException("--input FILE is required");
         var mask = arguments.Text("--output") ?? throw new UsageException("--output FILE is required");
         using var network = TrainedNetwork.Load(entry, weights, arguments.Int("--classes"), Layout(arguments), !arguments.Has("--non-strict"), output.WriteLine);
+        PrepareForInference(network, arguments);
         var written = SegmentationPredictor.Predict(network, input,
             new PredictionOutputs(mask, arguments.Text("--overlay"), arguments.Text("--logits"), arguments.Text("--attention")));
         output.WriteLine("wrote " + string.Join(", ", written));
@@ -206,6 +215,21 @@ public static class Commands
         int count = NetworkWeights.ConvertToSafetensors(arguments.Positionals[0], arguments.Positionals[1], environment.Networks);
         output.WriteLine($"wrote {arguments.Positionals[1]} ({count} tensors)");
         return 0;
+    }
+
+    /// <summary>Applies --fuse and --precision (fuse first: the folding uses the float32 statistics); returns a description.</summary>
+    private static string PrepareForInference(nn.Module<Tensor, Tensor> network, ParsedArguments arguments)
+    {
+        var precision = arguments.Text("--precision") switch
+        {
+            null or "fp32" => InferencePrecision.Float32,
+            "bf16" => InferencePrecision.BFloat16,
+            var other => throw new UsageException($"--precision '{other}': expected fp32 or bf16"),
+        };
+        var fused = arguments.Has("--fuse");
+        if (fused) ((ISegmentationNetwork)network).FuseForInference();
+        if (precision != InferencePrecision.Float32) network.ForInference(precision);
+        return (precision == InferencePrecision.BFloat16 ? "bf16" : "fp32") + (fused ? ", fused" : ", unfused");
     }
 
     private static WeightsLayout Layout(ParsedArguments arguments) => arguments.Text("--layout") switch

@@ -37,6 +37,30 @@ public class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void Bf16_mixed_precision_option_routes_the_network_and_trains()
+    {
+        using var network = NewNetwork(1);
+        using var trainer = new Trainer(network, SyntheticData.Options(12) with { LearningRate = 0.1, Precision = "bf16-mixed" }, SyntheticData.Fixed(3));
+        Assert.Equal(EMANet.Runtime.Networks.TrainingPrecision.BFloat16Mixed, trainer.Precision);
+        Assert.Equal(EMANet.Runtime.Networks.TrainingPrecision.BFloat16Mixed, network.TrainingPrecision);
+        trainer.Train();
+        var losses = trainer.History.Steps.Select(s => s.Loss).ToArray();
+        Assert.True(losses[^3..].Average() < 0.85 * losses[..3].Average(),
+            $"loss did not go down: {string.Join(", ", losses.Select(l => l.ToString("F3")))}");
+        Assert.All(network.parameters(), p => Assert.Equal(ScalarType.Float32, p.dtype));
+    }
+
+    [Fact]
+    public void Unknown_precision_and_mixed_precision_on_a_plain_module_are_refused()
+    {
+        var error = Assert.Throws<ArgumentException>(() => SyntheticData.Options(2) with { Precision = "bf16" } is var o ? o.Validate() : null);
+        Assert.Contains("Precision = bf16", error.Message);
+        using var plain = nn.Sequential(nn.Conv2d(3, 3, 1));
+        var refused = Assert.Throws<ArgumentException>(() => new Trainer(plain, SyntheticData.Options(2) with { Precision = "bf16-mixed" }, SyntheticData.Fixed(3)));
+        Assert.Contains("needs a generated network", refused.Message);
+    }
+
+    [Fact]
     public void Live_tensor_count_stays_flat_over_many_steps()
     {
         using var network = NewNetwork(2);

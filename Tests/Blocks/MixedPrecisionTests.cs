@@ -1,0 +1,158 @@
+using EMANet.Models;
+using EMANet.Runtime.Blocks;
+using EMANet.Runtime.Networks;
+using EMANet.Tests.Training;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace EMANet.Tests.Blocks;
+
+public class MixedPrecisionTests
+{
+    private static bool Same(Tensor a, Tensor b) => a.eq(b).all().item<bool>();
+
+    private static Tensor RoundToBFloat16(Tensor x) => x.to(ScalarType.BFloat16).to(ScalarType.Float64);
+
+    [Fact]
+    public void Convolve_computes_on_bf16_values_and_returns_float32()
+    {
+        var generator = new torch.Generator(seed: 11);
+        using var conv = nn.Conv2d(6, 5, 3, stride: 2, padding: 2, dilation: 2, bias: true);
+        using var input = randn(new long[] { 2, 6, 9, 11 }, generator: generator);
+
+        using var mixed = MixedPrecision.Convolve(conv, input, ScalarType.BFloat16);
+
+        Assert.Equal(ScalarType.Float32, mixed.dtype);
+        // The result left the convolution as bf16: every value is exactly representable in bf16.
+        Assert.True(Same(mixed.to(ScalarType.BFloat16).to(ScalarType.Float32), mixed));
+        // Independent reference: the convolution in float64 of the bf16-rounded input, weight and bias;
+        // the only further error is the rounding of the output to bf16 (2^-8 relative) and fp32 accumulation.
+        using var reference = nn.functional.conv2d(RoundToBFloat16(input), RoundToBFloat16(conv.weight), RoundToBFloat16(conv.bias!),
+            strides: new long[] { 2 }, padding: new long[] { 2 }, dilation: new long[] { 2 });
+        var error = (mixed.to(ScalarType.Float64) - reference).abs();
+        var bound = reference.abs() * (1.0 / 128) + 1e-4 * reference.abs().max().item<double>();
+        Assert.True(error.le(bound).all().item<bool>(), $"max error {error.max().item<double>()}");
+        // And it is not the float32 convolution.
+        using var full = conv.forward(input);
+        Assert.False(Same(full, mixed));
+    }
+
+    [Fact]
+    public void Gradients_reach_the_float32_master_weights()
+    {
+        var generator = new torch.Generator(seed: 12);
+        using var block = new ConvBlock(4, 6, 3, norm: true, relu: true);
+        using var input = randn(new long[] { 2, 4, 7, 7 }, generator: generator);
+        var reference = Gradients(block, input, null);
+        var mixed = Gradients(block, input, ScalarType.BFloat16);
+        foreach (var (name, grad) in mixed)
+        {
+            Assert.Equal(ScalarType.Float32, grad.dtype);
+            var relative = (grad - reference[name]).norm().item<float>() / reference[name].norm().item<float>();
+            Assert.True(relative < 0.05, $"{name}: relative gradient difference {relative}");
+        }
+        Assert.All(block.parameters(), p => Assert.Equal(ScalarType.Float32, p.dtype));
+    }
+
+    private static Dictionary<string, Tensor> Gradients(ConvBlock block, Tensor input, ScalarType? dtype)
+    {
+        block.ConvolutionDtype = dtype;
+        block.train();
+        block.zero_grad();
+        using (var scope = NewDisposeScope())
+            block.forward(input).square().sum().backward();
+        return block.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad!.clone());
+    }
+
+    [Fact]
+    public void Generated_network_routes_every_convolution_and_keeps_float32_logits()
+    {
+        manual_seed(3);
+        using var network = new TinyTestNet();
+        network.eval();
+        using var input = randn(2, 3, 33, 33);
+        using var full = network.forward(input);
+
+        network.SetTrainingPrecision(TrainingPrecision.BFloat16Mixed);
+
+        Assert.Equal(TrainingPrecision.BFloat16Mixed, network.TrainingPrecision);
+        var blocks = network.modules().OfType<FusableBlock>().ToArray();
+        Assert.Equal(1 + 8 + 3, blocks.Length);   // the ResNet, its 8 residual blocks, fc0, emau, fc1
+        Assert.All(blocks, b => Assert.Equal(ScalarType.BFloat16, b.ConvolutionDtype));
+        using var mixed = network.forward(input);
+        Assert.Equal(ScalarType.Float32, mixed.dtype);
+        Assert.All(network.parameters(), p => Assert.Equal(ScalarType.Float32, p.dtype));
+        var relative = (mixed - full).norm().item<float>() / full.norm().item<float>();
+        Assert.True(relative is > 0f and < 0.05f, $"relative logit difference {relative}");
+
+        network.SetTrainingPrecision(TrainingPrecision.Float32);
+        Assert.All(blocks, b => Assert.Null(b.ConvolutionDtype));
+        using var again = network.forward(input);
+        Assert.True(Same(again, full));
+    }
+
+    [Fact]
+    public void Bare_convolutions_and_the_classifier_run_in_bf16_too()
+    {
+        manual_seed(4);
+        using var network = new BareConvolutionsTestNet();
+        network.eval();
+        using var input = randn(2, 3, 9, 9);
+        using var full = network.forward(input);
+        network.SetTrainingPrecision(TrainingPrecision.BFloat16Mixed);
+        using var mixed = network.forward(input);
+        // The logits are the classifier's output: bf16-exact when it ran in bf16.
+        Assert.Equal(ScalarType.Float32, mixed.dtype);
+        Assert.True(Same(mixed.to(ScalarType.BFloat16).to(ScalarType.Float32), mixed));
+        Assert.False(Same(full.to(ScalarType.BFloat16).to(ScalarType.Float32), full));
+        var relative = (mixed - full).norm().item<float>() / full.norm().item<float>();
+        Assert.True(relative is > 0f and < 0.02f, $"relative logit difference {relative}");
+    }
+
+    [Fact]
+    public void A_fused_network_refuses_mixed_precision_and_fusing_resets_it()
+    {
+        manual_seed(5);
+        using var network = new EmaNetTiny(3, new TensorShape(3, 33, 33));
+        network.SetTrainingPrecision(TrainingPrecision.BFloat16Mixed);
+        network.FuseForInference();
+        Assert.Equal(TrainingPrecision.Float32, network.TrainingPrecision);
+        var error = Assert.Throws<InvalidOperationException>(() => network.SetTrainingPrecision(TrainingPrecision.BFloat16Mixed));
+        Assert.Contains("fused", error.Message);
+    }
+
+    [Fact]
+    public void Mixed_precision_training_lowers_the_loss()
+    {
+        random.manual_seed(1);
+        using var network = new EmaNetTiny(3, new TensorShape(3, 33, 33));
+        network.SetTrainingPrecision(TrainingPrecision.BFloat16Mixed);
+        network.train();
+        var optimizer = optim.SGD(network.parameters().Where(p => p.requires_grad), 0.01, momentum: 0.9);
+        var images = randn(4, 3, 33, 33);
+        var labels = (images[.., 0] > 0).to(int64);
+        var losses = new List<float>();
+        for (int step = 0; step < 15; step++)
+        {
+            using var scope = NewDisposeScope();
+            optimizer.zero_grad();
+            var loss = nn.functional.cross_entropy(network.forward(images), labels);
+            Assert.Equal(ScalarType.Float32, loss.dtype);
+            loss.backward();
+            optimizer.step();
+            foreach (var unit in network.EmaUnits) unit.UpdateBases();
+            losses.Add(loss.item<float>());
+        }
+        Assert.True(losses.Skip(10).Average() < 0.8 * losses.Take(3).Average(), string.Join(", ", losses));
+    }
+}
+
+/// <summary>Only bare convolutions (no block): the generated forward convolves them itself.</summary>
+[SegmentationNetwork("bare-convolutions-test", Classes = 3, InputHeight = 9, InputWidth = 9)]
+public partial class BareConvolutionsTestNet
+{
+    [Conv(8, 3)] private readonly Conv2d stem;
+    [ReLU] private readonly ReLU relu;
+    [Classifier] private readonly Conv2d classifier;
+}
