@@ -39,8 +39,9 @@ switch (options.Mode)
     case "accuracy": Modes.Accuracy(options, result); break;
     case "generator": GeneratorTiming.Run(options, result); break;
     case "gpu-check": Modes.GpuCheck(options, result); break;
+    case "optimizer-step": OptimizerStep.Run(options, result); break;
     default:
-        Console.Error.WriteLine("usage: emanet-bench ceilings|infer|train|accuracy|generator|gpu-check [--threads 2] [--out file.jsonl] ...");
+        Console.Error.WriteLine("usage: emanet-bench ceilings|infer|train|accuracy|generator|gpu-check|optimizer-step [--threads 2] [--out file.jsonl] ...");
         return 2;
 }
 

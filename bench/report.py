@@ -167,6 +167,21 @@ def main():
     perf_table(["ts-gen-train", "ts-hand-train", "pt-train", "pt-openblas-train"], "train")
     w("")
 
+    o = by.get("ts-optimizer-step")
+    if o and not o.get("failed"):
+        w("## Optimizer step: emanet-r101 parameters, the recipe's 3 groups\n")
+        w(f"One `step()` over {o['parameter_tensors']} parameter tensors ({o['parameter_elements']:,} elements; groups of "
+          f"{', '.join(str(n) for n in o['groups'])} tensors) with random gradients, {o['device']}, {o['warmup']} warm-up then "
+          f"{o['runs']} timed steps each, load at start {load(o)}. TorchSharp's SGD runs 3-4 kernels per parameter tensor; "
+          "`FlatSgd` 3-4 per group over flat buffers.\n")
+        w("| optimizer | median ms/step | min | max |")
+        w("|---|---|---|---|")
+        for key, name in (("sgd", "TorchSharp `SGD`"), ("flat", "`FlatSgd`")):
+            sec = o[key + "_seconds"]
+            w(f"| {name} | {o[key + '_median_ms']:.2f} | {1e3 * min(sec):.2f} | {1e3 * max(sec):.2f} |")
+        w(f"\nSpeed-up {o['speedup']:.2f}x; `FlatSgd.zero_grad()` median {o['flat_zero_grad_median_ms']:.2f} ms; "
+          f"building the flat buffers {1e3 * o['flat_construction_s']:.0f} ms (once).\n")
+
     acc = [by[l] for l in ("ts-accuracy-init-bn", "ts-accuracy-calibrated-bn") if l in by and not by[l].get("failed")]
     if acc:
         w(f"## Numerical agreement at {acc[0].get('input')} (logits at the backbone's resolution, before the upsampling)\n")

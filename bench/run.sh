@@ -132,6 +132,8 @@ measure ts-hand-train         1 "${ts[@]}" train --impl handwritten --threads "$
 measure pt-train              1 "${pt[@]}" train --threads "$threads" "${T[@]}"
 (( have_openblas )) && measure pt-openblas-train 1 "${ptob[@]}" train --threads "$threads" "${T[@]}"
 
+if [[ $quick == 1 ]]; then O=(--warmup 1 --runs 3); else O=(--warmup 3 --runs 20); fi
+measure ts-optimizer-step      1 "${ts[@]}" optimizer-step --threads "$threads" "${O[@]}"
 measure pt-params             0 "${pt[@]}" params --threads "$threads"
 measure ts-generator          1 "${ts[@]}" generator --threads "$threads" "${G[@]}"
 measure ts-accuracy-init-bn   0 "${ts[@]}" accuracy --bn init --threads "$threads" "${A[@]}"

@@ -53,8 +53,12 @@ public sealed class ParameterGroups
         return new ParameterGroups(decayed, undecayed, biases);
     }
 
-    /// <summary>The SGD optimizer of the recipe at the base learning rate (the trainer sets each step's lr).</summary>
-    public SGD CreateOptimizer(TrainingOptions options)
+    /// <summary>
+    /// The SGD optimizer of the recipe at the base learning rate (the trainer sets each step's lr): a
+    /// <see cref="FlatSgd"/>, which updates each group with a few whole-group kernels. Create it after the
+    /// network is on its device: the parameters are re-pointed into the optimizer's flat buffers.
+    /// </summary>
+    public FlatSgd CreateOptimizer(TrainingOptions options)
     {
         var groups = new List<SGD.ParamGroup>
         {
@@ -62,7 +66,7 @@ public sealed class ParameterGroups
             new(Undecayed.Select(p => p.Parameter).ToArray(), lr: options.LearningRate, momentum: options.Momentum, weight_decay: 0),
             new(Biases.Select(p => p.Parameter).ToArray(), lr: options.LearningRate * options.BiasLearningRateMultiplier, momentum: options.Momentum, weight_decay: 0),
         };
-        return optim.SGD(groups, options.LearningRate, momentum: options.Momentum);
+        return new FlatSgd(groups, options.LearningRate, momentum: options.Momentum);
     }
 
     /// <summary>Sets this step's learning rates on the three groups created by <see cref="CreateOptimizer"/>.</summary>

@@ -17,7 +17,7 @@ namespace EMANet.Runtime.Training;
 /// <item><c>manifest.json</c>: format name and version, the iteration, the RNG scheme and a SHA-256 of every other entry;</item>
 /// <item><c>run.json</c>: the <see cref="RunConfiguration"/>;</item>
 /// <item><c>model.bin</c>: the network's state dict (parameters and persistent buffers: BN statistics, EMA bases): an int32 count, then per entry its name and the tensor in TorchSharp's <c>Tensor.Save</c> format;</item>
-/// <item><c>optimizer.bin</c>: the SGD state (group options and momentum buffers) in TorchSharp's format;</item>
+/// <item><c>optimizer.bin</c>: the SGD state (group options and momentum buffers) in TorchSharp's format (named "SGD" also when written by <see cref="FlatSgd"/>);</item>
 /// <item><c>history.csv</c>: the loss, lr and mIoU curves so far.</item>
 /// </list>
 /// There is no RNG state to store beyond the seed and the iteration: the trainer re-seeds torch's
@@ -67,7 +67,8 @@ public sealed class TrainingCheckpoint
         {
             (RunEntry, Encoding.UTF8.GetBytes(run.ToJson())),
             (ModelEntry, Serialize(writer => WriteStateDict(writer, model))),
-            (OptimizerEntry, Serialize(optimizer.save_state_dict)),
+            // FlatSgd hides (non-virtual) save_state_dict to write SGD's name, so either optimizer reads the entry.
+            (OptimizerEntry, Serialize(optimizer is FlatSgd flat ? flat.save_state_dict : optimizer.save_state_dict)),
             (HistoryEntry, Encoding.UTF8.GetBytes(history.ToCsv())),
         };
         var manifest = new Manifest
@@ -198,7 +199,9 @@ public sealed class TrainingCheckpoint
         using var reader = new BinaryReader(new MemoryStream(_optimizer, writable: false));
         try
         {
-            optimizer.load_state_dict(reader);
+            // FlatSgd's loader accepts state saved by SGD or FlatSgd and copies momentum into its flat buffers.
+            if (optimizer is FlatSgd flat) flat.load_state_dict(reader);
+            else optimizer.load_state_dict(reader);
         }
         catch (Exception e) when (e is ArgumentException or InvalidDataException or EndOfStreamException)
         {
