@@ -175,7 +175,7 @@ public class ValidDeclarationTests
         Assert.DoesNotContain("aux_classifier", forward);
         Assert.DoesNotContain("aux_head", forward);
         Assert.Contains("this.aux_head.forward(backbone_layer3)", training);
-        Assert.Contains("this.aux_classifier.forward(aux_head)", training);
+        Assert.Contains("MixedPrecision.Convolve(this.aux_classifier, aux_head, _convolutionDtype)", training);
     }
 
     [Fact]

@@ -20,8 +20,10 @@ public class ParameterGroupsTests
         Assert.Contains(groups.Undecayed, p => p.Name == "backbone.bn1.weight");
         Assert.Contains(groups.Biases, p => p.Name == "backbone.bn1.bias");
         Assert.Contains(groups.Biases, p => p.Name == "fc2.bias");
-        Assert.Contains(groups.Biases, p => p.Name == "emau.conv1.bias");
-        Assert.Equal(network.parameters().Count(), groups.Decayed.Count + groups.Undecayed.Count + groups.Biases.Count);
+        // the EMA unit's conv1 never gets a gradient (EMANET.md) and is frozen: no group holds it
+        Assert.DoesNotContain(groups.Decayed.Concat(groups.Undecayed).Concat(groups.Biases), p => p.Name.StartsWith("emau.conv1."));
+        Assert.Equal(network.parameters().Count(p => p.requires_grad), groups.Decayed.Count + groups.Undecayed.Count + groups.Biases.Count);
+        Assert.Equal(network.parameters().Count() - 2, groups.Decayed.Count + groups.Undecayed.Count + groups.Biases.Count);
         // the EMA bases are a buffer, not a parameter
         Assert.DoesNotContain(groups.Decayed.Concat(groups.Undecayed).Concat(groups.Biases), p => p.Name.EndsWith(".mu"));
 
