@@ -4,6 +4,7 @@ using EMANet.Bench;
 using EMANet.Models;
 using EMANet.Runtime.Natives;
 using EMANet.Runtime.Networks;
+using EMANet.Runtime.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -173,12 +174,26 @@ namespace EMANet.Bench
         {
             string impl = o.Str("impl", "generated");
             int size = o.Int("size", 257), batch = o.Int("batch", 2), warmup = o.Int("warmup", 1), runs = o.Int("runs", 5);
+            string precision = o.Str("precision", "fp32"), optimizerKind = o.Str("optimizer", "sgd");
             var net = Build(impl, size);
             net.train();
-            using var optimizer = optim.SGD(net.parameters(), 0.009, momentum: 0.9, weight_decay: 1e-4);
+            var trainingPrecision = TrainingPrecisions.Parse(precision);
+            if (trainingPrecision != TrainingPrecision.Float32)
+            {
+                if (net is not ISegmentationNetwork segmentation) throw new ArgumentException("--precision bf16-mixed needs the generated network");
+                segmentation.SetTrainingPrecision(trainingPrecision);
+            }
+            // One group, as the PyTorch reference (trainable parameters: the EMA unit's conv1 is frozen).
+            var trainable = net.parameters().Where(p => p.requires_grad).ToArray();
+            using SGD optimizer = optimizerKind switch
+            {
+                "sgd" => optim.SGD(trainable, 0.009, momentum: 0.9, weight_decay: 1e-4),
+                "flat" => new FlatSgd([new SGD.ParamGroup(trainable, lr: 0.009, momentum: 0.9, weight_decay: 1e-4)], 0.009, momentum: 0.9, weight_decay: 1e-4),
+                _ => throw new ArgumentException("--optimizer must be sgd or flat"),
+            };
             r["rss_after_build_bytes"] = Measure.ProcStatusBytes("VmRSS");
-            r["config"] = $"train {impl} fp32";
-            r["impl"] = impl; r["precision"] = "fp32"; r["fused"] = false;
+            r["config"] = $"train {impl} {precision}{(optimizerKind == "flat" ? " flat-sgd" : "")}";
+            r["impl"] = impl; r["precision"] = precision; r["fused"] = false; r["optimizer"] = optimizerKind;
             r["input"] = $"{batch}x3x{size}x{size}";
             random.manual_seed(1);
             using var x = randn(batch, 3, size, size);

@@ -129,6 +129,8 @@ fi
 
 measure ts-gen-train          1 "${ts[@]}" train --impl generated --threads "$threads" "${T[@]}"
 measure ts-hand-train         1 "${ts[@]}" train --impl handwritten --threads "$threads" "${T[@]}"
+measure ts-gen-train-flat     1 "${ts[@]}" train --impl generated --optimizer flat --threads "$threads" "${T[@]}"
+measure ts-gen-train-bf16-mixed 1 "${ts[@]}" train --impl generated --precision bf16-mixed --optimizer flat --threads "$threads" "${T[@]}"
 measure pt-train              1 "${pt[@]}" train --threads "$threads" "${T[@]}"
 (( have_openblas )) && measure pt-openblas-train 1 "${ptob[@]}" train --threads "$threads" "${T[@]}"
 

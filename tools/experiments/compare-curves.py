@@ -12,8 +12,8 @@ def read(path):
             it = int(row["iteration"])
             if row.get("loss"):
                 steps[it] = float(row["loss"])
-            if row.get("miou"):
-                evals[it] = float(row["miou"])
+            if row.get("val_miou"):
+                evals[it] = float(row["val_miou"])
     return steps, evals
 
 
