@@ -159,12 +159,18 @@ def main():
     ratio("pt-train", "ts-gen-train", "training step: PyTorch (Debian) / TorchSharp generated")
     ratio("pt-openblas-train", "ts-gen-train", "training step: PyTorch + OpenBLAS / TorchSharp generated")
     ratio("ts-hand-train", "ts-gen-train", "training step: hand-written / generated")
+    ratio("ts-gen-train", "ts-gen-train-flat", "training step: TorchSharp SGD / FlatSgd (generated, fp32)")
+    ratio("ts-gen-train", "ts-gen-train-bf16-mixed", "training step: generated fp32 / generated bf16-mixed (FlatSgd)")
+    ratio("pt-train", "ts-gen-train-bf16-mixed", "training step: PyTorch (Debian) fp32 / TorchSharp generated bf16-mixed")
     w("")
 
     w("## Training step: emanet-r101, batch 2, 3x257x257\n")
     w("forward + cross-entropy (ignore 255) + backward + SGD step (lr 0.009, momentum 0.9, weight decay 1e-4) + EMA bases update; "
       "achieved GFLOP/s counts 3 x the forward MACs (forward + backward).\n")
-    perf_table(["ts-gen-train", "ts-hand-train", "pt-train", "pt-openblas-train"], "train")
+    w("`flat-sgd`: the trainer's FlatSgd (one flat buffer per parameter group) instead of TorchSharp's SGD; "
+      "`bf16-mixed`: `SetTrainingPrecision(BFloat16Mixed)`, convolutions in bf16 on casts of the float32 master weights, "
+      "BN, EM, loss and optimizer in float32.\n")
+    perf_table(["ts-gen-train", "ts-gen-train-flat", "ts-gen-train-bf16-mixed", "ts-hand-train", "pt-train", "pt-openblas-train"], "train")
     w("")
 
     o = by.get("ts-optimizer-step")
