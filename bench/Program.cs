@@ -175,7 +175,9 @@ namespace EMANet.Bench
             string impl = o.Str("impl", "generated");
             int size = o.Int("size", 257), batch = o.Int("batch", 2), warmup = o.Int("warmup", 1), runs = o.Int("runs", 5);
             string precision = o.Str("precision", "fp32"), optimizerKind = o.Str("optimizer", "sgd");
+            var device = new Device(o.Str("device", "cpu"));
             var net = Build(impl, size);
+            net.to(device);
             net.train();
             var trainingPrecision = TrainingPrecisions.Parse(precision);
             if (trainingPrecision != TrainingPrecision.Float32)
@@ -192,12 +194,12 @@ namespace EMANet.Bench
                 _ => throw new ArgumentException("--optimizer must be sgd or flat"),
             };
             r["rss_after_build_bytes"] = Measure.ProcStatusBytes("VmRSS");
-            r["config"] = $"train {impl} {precision}{(optimizerKind == "flat" ? " flat-sgd" : "")}";
-            r["impl"] = impl; r["precision"] = precision; r["fused"] = false; r["optimizer"] = optimizerKind;
+            r["config"] = $"train {impl} {precision}{(optimizerKind == "flat" ? " flat-sgd" : "")}{(device.type == DeviceType.CPU ? "" : " " + device)}";
+            r["impl"] = impl; r["precision"] = precision; r["fused"] = false; r["optimizer"] = optimizerKind; r["device"] = device.ToString();
             r["input"] = $"{batch}x3x{size}x{size}";
             random.manual_seed(1);
-            using var x = randn(batch, 3, size, size);
-            using var target = randint(0, Classes, [batch, size, size], dtype: ScalarType.Int64);
+            using var x = randn(batch, 3, size, size).to(device);
+            using var target = randint(0, Classes, [batch, size, size], dtype: ScalarType.Int64).to(device);
             var emaUnits = (net as ISegmentationNetwork)?.EmaUnits ?? [];
             var t = Measure.Time(() =>
             {
@@ -208,7 +210,9 @@ namespace EMANet.Bench
                 loss.backward();
                 optimizer.step();
                 foreach (var unit in emaUnits) unit.UpdateBases();
+                if (device.type == DeviceType.CUDA) torch.cuda.synchronize();
             }, warmup, runs, (string)r["config"]!);
+            r["images_per_s"] = batch / t.Median;
             Costs(r, size, batch, 3);
             Fill(r, t, warmup);
             net.Dispose();

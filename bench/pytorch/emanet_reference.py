@@ -228,7 +228,9 @@ def main():
     p.add_argument("mode", choices=["ceilings", "infer", "train", "params"])
     p.add_argument("--fused", action="store_true")
     p.add_argument("--channels-last", action="store_true", help="model.to(memory_format=torch.channels_last), the PyTorch CPU inference idiom")
-    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"])
+    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "bf16-mixed"],
+                   help="infer: fp32 or bf16 (model cast); train: fp32 or bf16-mixed (torch.autocast, bfloat16)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--size", type=int)
     p.add_argument("--batch", type=int)
     p.add_argument("--warmup", type=int)
@@ -244,8 +246,14 @@ def main():
         "tool": "pytorch", "mode": a.mode, "threads": torch.get_num_threads(), "torch": torch.__version__,
         "python": platform.python_version(), "mkldnn": torch.backends.mkldnn.is_available(),
         "blas": next((s.split("=")[1] for s in torch.__config__.show().replace(",", "\n").split("\n") if "BLAS_INFO" in s), None),
-        "loadavg_start": loadavg(), "rss_baseline_bytes": proc_status_bytes("VmRSS"),
+        "loadavg_start": loadavg(), "rss_baseline_bytes": proc_status_bytes("VmRSS"), "device": a.device,
     }
+    device = torch.device(a.device)
+    cuda = device.type == "cuda"
+
+    def sync():
+        if cuda:
+            torch.cuda.synchronize()
 
     if a.mode == "ceilings":
         warmup, runs, rows = a.warmup or 3, a.runs or 10, []
@@ -275,8 +283,10 @@ def main():
             model.eval()
             if a.fused:
                 fuse(model)
+            if a.precision == "bf16-mixed":
+                p.error("inference takes --precision fp32 or bf16")
             dtype = torch.bfloat16 if a.precision == "bf16" else torch.float32
-            model.to(dtype)
+            model.to(device=device, dtype=dtype)
             fmt = torch.channels_last if a.channels_last else torch.contiguous_format
             if a.channels_last:
                 model.to(memory_format=fmt)
@@ -284,35 +294,50 @@ def main():
             r.update(config=f"infer pytorch {a.precision} {'fused' if a.fused else 'unfused'}{' channels-last' if a.channels_last else ''}",
                      impl="pytorch", precision=a.precision, fused=a.fused, channels_last=a.channels_last, input=f"{batch}x3x{size}x{size}")
             torch.manual_seed(1)
-            x = torch.randn(batch, 3, size, size)
+            x = torch.randn(batch, 3, size, size).to(device)
 
             def step():
                 with torch.no_grad():
-                    return model(x.to(dtype).contiguous(memory_format=fmt)).float().contiguous()
+                    y = model(x.to(dtype).contiguous(memory_format=fmt)).float().contiguous()
+                sync()
+                return y
 
             s = timed(step, warmup, runs, r["config"])
         else:
             size, batch, warmup, runs = a.size or 257, a.batch or 2, a.warmup if a.warmup is not None else 1, a.runs or 5
             r["engine_macs"] = 3.0 * conv_macs(model, size, batch)
+            if a.precision == "bf16":
+                p.error("training takes --precision fp32 or bf16-mixed")
+            model.to(device)
             model.train()
             opt = torch.optim.SGD(model.parameters(), lr=0.009, momentum=0.9, weight_decay=1e-4)
             r["rss_after_build_bytes"] = proc_status_bytes("VmRSS")
-            r.update(config="train pytorch fp32", impl="pytorch", precision="fp32", fused=False,
-                     input=f"{batch}x3x{size}x{size}")
+            r.update(config=f"train pytorch {a.precision}" + ("" if device.type == "cpu" else f" {a.device}"), impl="pytorch",
+                     precision=a.precision, fused=False, input=f"{batch}x3x{size}x{size}")
             torch.manual_seed(1)
-            x = torch.randn(batch, 3, size, size)
-            target = torch.randint(0, CLASSES, (batch, size, size))
+            x = torch.randn(batch, 3, size, size).to(device)
+            target = torch.randint(0, CLASSES, (batch, size, size)).to(device)
+            mixed = a.precision == "bf16-mixed"
 
             def step():
                 opt.zero_grad()
-                loss = F.cross_entropy(model(x), target, ignore_index=255)
+                # autocast runs convolutions and matmuls in bf16, batch norm and the loss in fp32
+                with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=mixed):
+                    logits = model(x)
+                loss = F.cross_entropy(logits.float(), target, ignore_index=255)
                 loss.backward()
                 opt.step()
                 model.emau.update_bases()
+                sync()
 
             s = timed(step, warmup, runs, r["config"])
         if a.mode != "params":
             med = statistics.median(s)
+            if a.mode == "train":
+                r["images_per_s"] = batch / med
+            if cuda:
+                r["cuda_max_allocated_bytes"] = torch.cuda.max_memory_allocated()
+                r["cuda_device"] = torch.cuda.get_device_name()
             r.update(warmup=warmup, runs=runs, seconds=s, median_s=med, min_s=min(s), max_s=max(s),
                      achieved_gflops=2 * r["engine_macs"] / med / 1e9,
                      flop_convention="achieved GFLOP/s = 2 * MACs (conv MACs counted by forward hooks + EM products, "

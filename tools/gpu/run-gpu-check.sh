@@ -17,7 +17,11 @@
 # before the first tensor operation, then libLibTorchSharp, so TorchSharp runs on the installed
 # (CUDA) libtorch. Caveat: libLibTorchSharp 0.107 is compiled against libtorch 2.10; the GPU
 # machine's PyTorch 2.11 may not provide every symbol it needs (then the load fails with the
-# loader's message, which this script prints). Writes out/gpu/gpu-check.json.
+# loader's message, which this script prints); tools/gpu/check-symbols.sh lists, before loading, every
+# undefined symbol of libLibTorchSharp.so that no library in torch/lib defines. Then training steps
+# (batch 8 and 16 at 513x513, fp32 and bf16-mixed) of the generated network and of the PyTorch
+# reference on the same GPU, and PyTorch's inference latency. Writes out/gpu/missing-symbols.txt,
+# out/gpu/gpu-check.json and out/gpu/bench.jsonl.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=out/gpu
@@ -47,10 +51,35 @@ case "$mode" in
     nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
     app="$out/app/emanet-bench"
     [[ -x $app ]] || app="$out/app/emanet"
-    rm -f "$out/gpu-check.json"
-    EMANET_LIBTORCH_DIR="$torch_lib" "$app" gpu-check --threads "${THREADS:-8}" --out "$out/gpu-check.json" 2>&1 | tail -n 40
+    # 1. Does TorchSharp's native library (built for libtorch 2.10) find every symbol it needs in this libtorch?
+    native=$(find "$out/app" -name libLibTorchSharp.so | head -1)
+    bash tools/gpu/check-symbols.sh "$native" "$torch_lib" > "$out/missing-symbols.txt" || true
+    head -n 30 "$out/missing-symbols.txt"
+    # 2. Load it there: the tiny network on CUDA against CPU, emanet-r101 fused latency (fp32, bf16).
+    rm -f "$out/gpu-check.json" "$out/bench.jsonl"
+    EMANET_LIBTORCH_DIR="$torch_lib" "$app" gpu-check --threads "${THREADS:-8}" --out "$out/gpu-check.json" 2>&1 | tail -n 40 || true
     [[ -f $out/gpu-check.json ]] && cat "$out/gpu-check.json"
+    # 3. Training steps at 513x513, batch 8 and 16, fp32 and bf16-mixed: generated TorchSharp, then PyTorch on the same GPU.
+    for batch in 8 16; do
+      for precision in fp32 bf16-mixed; do
+        EMANET_LIBTORCH_DIR="$torch_lib" "$app" train --impl generated --device cuda --precision "$precision" --optimizer flat \
+          --size 513 --batch "$batch" --warmup 3 --runs 10 --threads "${THREADS:-8}" --out "$out/bench.jsonl" 2>&1 | tail -n 3 || true
+        "$python" bench/pytorch/emanet_reference.py train --device cuda --precision "$precision" \
+          --size 513 --batch "$batch" --warmup 3 --runs 10 --threads "${THREADS:-8}" --out "$out/bench.jsonl" 2>&1 | tail -n 3 || true
+      done
+    done
+    # 4. PyTorch inference latency beside the gpu-check's TorchSharp figures.
+    for precision in fp32 bf16; do
+      "$python" bench/pytorch/emanet_reference.py infer --device cuda --fused --precision "$precision" \
+        --size 513 --batch 1 --warmup 3 --runs 10 --threads "${THREADS:-8}" --out "$out/bench.jsonl" 2>&1 | tail -n 3 || true
+    done
+    [[ -f $out/bench.jsonl ]] && "$python" -c '
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    print(f"{r.get(\"config\")}: median {r.get(\"median_s\", float(\"nan\")):.4f} s, {r.get(\"images_per_s\", 0):.1f} img/s, "
+          f"GPU max allocated {r.get(\"cuda_max_allocated_bytes\", 0) / 2**30:.2f} GiB")' "$out/bench.jsonl"
     ;;
   *)
-    sed -n '2,25p' "$0"; exit 2 ;;
+    sed -n '2,30p' "$0"; exit 2 ;;
 esac
