@@ -245,9 +245,12 @@ internal static class NetworkEmitter
         /// <summary>Layers that are a bare TorchSharp Conv2d (classifiers, bare convs): the forward convolves them through MixedPrecision.</summary>
         private static bool IsBareConvolution(LayerDeclaration l) => l.Kind == LayerKind.Classifier || l.Kind == LayerKind.Conv && ShapeEngine.IsBareConv(l);
 
+        /// <summary>The convolution rows of the cost table among <paramref name="rows"/>.</summary>
+        private static LayerCost[] Convolutions(IEnumerable<LayerCost> rows) => rows.Where(r => r.Kind == "Conv2d").ToArray();
+
         private void WriteTrainingPrecision()
         {
-            var convolutionRows = _analysis.Layers.Where(r => r.Kind == "Conv2d").ToArray();
+            var convolutionRows = Convolutions(_analysis.Layers);
             long convolutionFlops = convolutionRows.Sum(r => r.Flops);
             _w.Line("/// <summary>The element type the bare convolutions of the forward compute in; null: their weights' type.</summary>");
             _w.Line($"private {Torch}.ScalarType? _convolutionDtype;");
@@ -264,16 +267,15 @@ internal static class NetworkEmitter
             _w.Open($"public void SetTrainingPrecision({Networks}.TrainingPrecision precision)");
             _w.Line($"if (IsFusedForInference && precision != {Networks}.TrainingPrecision.Float32) throw new global::System.InvalidOperationException(NetworkName + \" was fused for inference; set the training precision on an unfused network, or cast a fused one with ForInference.\");");
             _w.Line($"var dtype = {Networks}.TrainingPrecisions.ConvolutionDtype(precision);");
-            foreach (var l in _d.Layers)
+            foreach (var l in _d.Layers.Where(OwnsConvolutions))
             {
-                var rows = RowsOf(l.Name).Where(r => r.Kind == "Conv2d").ToArray();
-                var comment = $" // {rows.Length} convolution{(rows.Length == 1 ? "" : "s")}, {Literals.Human(rows.Sum(r => r.Flops))} FLOPs";
-                if (OwnsConvolutions(l)) _w.Line($"this.{Id(l.Name)}.ConvolutionDtype = dtype;{comment}");
+                var rows = Convolutions(RowsOf(l.Name));
+                _w.Line($"this.{Id(l.Name)}.ConvolutionDtype = dtype; // {rows.Length} convolution{(rows.Length == 1 ? "" : "s")}, {Literals.Human(rows.Sum(r => r.Flops))} FLOPs");
             }
             if (_d.Layers.Any(IsBareConvolution))
             {
                 var bare = _d.Layers.Where(IsBareConvolution).ToArray();
-                var flops = bare.Sum(l => RowsOf(l.Name).Where(r => r.Kind == "Conv2d").Sum(r => r.Flops));
+                var flops = bare.Sum(l => Convolutions(RowsOf(l.Name)).Sum(r => r.Flops));
                 _w.Line($"_convolutionDtype = dtype; // {string.Join(", ", bare.Select(l => l.Name))}: {Literals.Human(flops)} FLOPs");
             }
             _w.Line("TrainingPrecision = precision;");

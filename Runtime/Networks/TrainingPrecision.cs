@@ -24,21 +24,21 @@ public enum TrainingPrecision
 /// <summary>Names and element types of <see cref="TrainingPrecision"/>.</summary>
 public static class TrainingPrecisions
 {
-    /// <summary>The names the CLI and run.json use: "fp32" and "bf16-mixed" (PyTorch Lightning's name for the same mode).</summary>
-    public static string Name(this TrainingPrecision precision) => precision switch
+    /// <summary>Reads the names the CLI and run.json use: "fp32" and "bf16-mixed" (PyTorch Lightning's name for the same mode).</summary>
+    public static bool TryParse(string name, out TrainingPrecision precision)
     {
-        TrainingPrecision.Float32 => "fp32",
-        TrainingPrecision.BFloat16Mixed => "bf16-mixed",
-        _ => throw new ArgumentOutOfRangeException(nameof(precision), precision, null),
-    };
+        (bool known, precision) = name switch
+        {
+            "fp32" => (true, TrainingPrecision.Float32),
+            "bf16-mixed" => (true, TrainingPrecision.BFloat16Mixed),
+            _ => (false, TrainingPrecision.Float32),
+        };
+        return known;
+    }
 
     /// <summary>Parses "fp32" or "bf16-mixed"; the error names the value and the accepted ones.</summary>
-    public static TrainingPrecision Parse(string name) => name switch
-    {
-        "fp32" => TrainingPrecision.Float32,
-        "bf16-mixed" => TrainingPrecision.BFloat16Mixed,
-        _ => throw new ArgumentException($"training precision '{name}' is not known; use fp32 or bf16-mixed"),
-    };
+    public static TrainingPrecision Parse(string name) =>
+        TryParse(name, out var precision) ? precision : throw new ArgumentException($"training precision '{name}' is not known; use fp32 or bf16-mixed");
 
     /// <summary>The element type convolutions compute in; null for "the weights' own type".</summary>
     public static ScalarType? ConvolutionDtype(this TrainingPrecision precision) => precision switch

@@ -84,14 +84,7 @@ public sealed record TrainingOptions
         Require(EvaluationInterval >= 0, nameof(EvaluationInterval), EvaluationInterval, "must be >= 0");
         Require(LogInterval > 0, nameof(LogInterval), LogInterval, "must be positive");
         TrainingDevice.Parse(Device);
-        try
-        {
-            Networks.TrainingPrecisions.Parse(Precision);
-        }
-        catch (ArgumentException)
-        {
-            Require(false, nameof(Precision), Precision, "must be fp32 or bf16-mixed");
-        }
+        Require(Networks.TrainingPrecisions.TryParse(Precision, out _), nameof(Precision), Precision, "must be fp32 or bf16-mixed");
         return this;
     }
 
