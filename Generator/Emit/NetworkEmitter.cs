@@ -222,9 +222,9 @@ internal static class NetworkEmitter
             _w.Line("public bool IsFusedForInference { get; private set; }");
             _w.Line();
             _w.Line("/// <summary>");
-            _w.Line("/// Inference path: folds every BatchNorm into the convolution before it (W' = W * gamma / sqrt(var + eps),");
-            _w.Line("/// b' = (b - mean) * gamma / sqrt(var + eps) + beta) and drops it, drops dropout, runs ReLUs in place and the");
-            _w.Line("/// forward under no_grad" + (fusable.Length > 0 ? $" ({string.Join(", ", fusable.Select(l => Xml(l.Name)))})." : " (this network has no fusable layer)."));
+            _w.Line("/// Inference path, a rewrite of the module tree: folds every BatchNorm into the convolution before it");
+            _w.Line("/// (W' = W * gamma / sqrt(var + eps), b' = (b - mean) * gamma / sqrt(var + eps) + beta) and removes it, and removes");
+            _w.Line("/// dropout" + (fusable.Length > 0 ? $" ({string.Join(", ", fusable.Select(l => Xml(l.Name)))}); <c>forward</c> is unchanged." : " (this network has no fusable layer)."));
             _w.Line("/// The network is eval-only afterwards: <c>forward</c> in training mode throws. One-way and idempotent; the");
             _w.Line("/// state dict loses the BatchNorm keys and the convolutions gain a bias, so load checkpoints before fusing.");
             _w.Line("/// </summary>");
@@ -239,12 +239,6 @@ internal static class NetworkEmitter
             _w.Line();
         }
 
-        /// <summary>Layers whose module runs its own convolutions (ResNet, ConvBlock, EmaUnit, Aspp): they take a convolution dtype.</summary>
-        private static bool OwnsConvolutions(LayerDeclaration l) => IsFusable(l);
-
-        /// <summary>Layers that are a bare TorchSharp Conv2d (classifiers, bare convs): the forward convolves them through MixedPrecision.</summary>
-        private static bool IsBareConvolution(LayerDeclaration l) => l.Kind == LayerKind.Classifier || l.Kind == LayerKind.Conv && ShapeEngine.IsBareConv(l);
-
         /// <summary>The convolution rows of the cost table among <paramref name="rows"/>.</summary>
         private static LayerCost[] Convolutions(IEnumerable<LayerCost> rows) => rows.Where(r => r.Kind == "Conv2d").ToArray();
 
@@ -252,9 +246,6 @@ internal static class NetworkEmitter
         {
             var convolutionRows = Convolutions(_analysis.Layers);
             long convolutionFlops = convolutionRows.Sum(r => r.Flops);
-            _w.Line("/// <summary>The element type the bare convolutions of the forward compute in; null: their weights' type.</summary>");
-            _w.Line($"private {Torch}.ScalarType? _convolutionDtype;");
-            _w.Line();
             _w.Line("/// <inheritdoc />");
             _w.Line($"public {Networks}.TrainingPrecision TrainingPrecision {{ get; private set; }}");
             _w.Line();
@@ -262,22 +253,12 @@ internal static class NetworkEmitter
             _w.Line("/// Mixed-precision training (TorchSharp has no autocast): with <c>BFloat16Mixed</c> each of the network's");
             _w.Line($"/// {convolutionRows.Length} convolutions ({Literals.Human(convolutionFlops)} of the {Literals.Human(_analysis.Flops)} forward FLOPs at {_analysis.Input}) computes in bfloat16 on bf16 casts of");
             _w.Line("/// its input and float32 weights and returns float32; batch norm, the EM iterations, upsampling and the loss stay");
-            _w.Line("/// float32, and so do the parameters and their gradients. Set before training; not on a fused network.");
+            _w.Line("/// float32, and so do the parameters and their gradients. A setting of each convolution (<c>Conv2d.ComputeDtype</c>),");
+            _w.Line("/// not of the forward. Set before training; not on a fused network.");
             _w.Line("/// </summary>");
             _w.Open($"public void SetTrainingPrecision({Networks}.TrainingPrecision precision)");
             _w.Line($"if (IsFusedForInference && precision != {Networks}.TrainingPrecision.Float32) throw new global::System.InvalidOperationException(NetworkName + \" was fused for inference; set the training precision on an unfused network, or cast a fused one with ForInference.\");");
-            _w.Line($"var dtype = {Networks}.TrainingPrecisions.ConvolutionDtype(precision);");
-            foreach (var l in _d.Layers.Where(OwnsConvolutions))
-            {
-                var rows = Convolutions(RowsOf(l.Name));
-                _w.Line($"this.{Id(l.Name)}.ConvolutionDtype = dtype; // {rows.Length} convolution{(rows.Length == 1 ? "" : "s")}, {Literals.Human(rows.Sum(r => r.Flops))} FLOPs");
-            }
-            if (_d.Layers.Any(IsBareConvolution))
-            {
-                var bare = _d.Layers.Where(IsBareConvolution).ToArray();
-                var flops = bare.Sum(l => Convolutions(RowsOf(l.Name)).Sum(r => r.Flops));
-                _w.Line($"_convolutionDtype = dtype; // {string.Join(", ", bare.Select(l => l.Name))}: {Literals.Human(flops)} FLOPs");
-            }
+            _w.Line($"{Blocks}.MixedPrecision.Apply(this, precision);");
             _w.Line("TrainingPrecision = precision;");
             _w.Close();
             _w.Line();
@@ -307,12 +288,12 @@ internal static class NetworkEmitter
                     return $"new {Blocks}.ResNet(depth: {l.Depth}, stem: global::EMANet.ResNetStem.{l.Stem}, outputStride: {l.OutputStride}, " +
                            $"widthMultiplier: {Literals.Double(l.WidthMultiplier)}, multiGrid: {Literals.Ints(l.MultiGrid)}, inputChannels: {inChannels})";
                 case LayerKind.Conv when ShapeEngine.IsBareConv(l):
-                    return $"{Torch}.nn.Conv2d({inChannels}, {l.OutChannels}, {l.Kernel}, stride: {l.Stride}, padding: {Padding(l)}, dilation: {l.Dilation}, groups: {l.Groups}, bias: {Literals.Bool(l.Bias)})";
+                    return $"new {Blocks}.Conv2d({inChannels}, {l.OutChannels}, {l.Kernel}, stride: {l.Stride}, padding: {Padding(l)}, dilation: {l.Dilation}, groups: {l.Groups}, bias: {Literals.Bool(l.Bias)})";
                 case LayerKind.Conv:
                     return $"new {Blocks}.ConvBlock({inChannels}, {l.OutChannels}, {l.Kernel}, stride: {l.Stride}, dilation: {l.Dilation}, padding: {Padding(l)}, groups: {l.Groups}, " +
                            $"bias: {Literals.Bool(l.Bias)}, norm: {Literals.Bool(l.Norm)}, relu: {Literals.Bool(l.Relu)}, dropout: {Literals.Double(l.Dropout)})";
                 case LayerKind.Classifier:
-                    return $"{Torch}.nn.Conv2d({inChannels}, classes, 1, bias: true)";
+                    return $"new {Blocks}.Conv2d({inChannels}, classes, 1, bias: true)";
                 case LayerKind.BatchNorm:
                     return $"{Torch}.nn.BatchNorm2d({inChannels})";
                 case LayerKind.ReLU:
@@ -433,13 +414,9 @@ internal static class NetworkEmitter
                 {
                     _w.Line($"var {Local(l.Name)} = {field}.forward({string.Join(", ", inputs.Select(Local))});{comment}");
                 }
-                else if (IsBareConvolution(l))
-                {
-                    _w.Line($"var {Local(l.Name)} = {Blocks}.MixedPrecision.Convolve({field}, {x}, _convolutionDtype);{comment}");
-                }
                 else
                 {
-                    _w.Line($"var {Local(l.Name)} = {field}.forward({x});{comment}");
+                    _w.Line($"var {Local(l.Name)} = {field}.call({x});{comment}");   // call, not forward: the module's hooks fire
                 }
                 previous = l.Name;
             }

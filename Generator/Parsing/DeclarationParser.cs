@@ -21,8 +21,8 @@ internal static class DeclarationParser
     private static readonly Dictionary<LayerKind, string[]> AllowedMemberTypes = new()
     {
         [LayerKind.ResNet] = new[] { "EMANet.Runtime.Blocks.ResNet" },
-        [LayerKind.Conv] = new[] { "EMANet.Runtime.Blocks.ConvBlock", "TorchSharp.Modules.Conv2d" },
-        [LayerKind.Classifier] = new[] { "TorchSharp.Modules.Conv2d" },
+        [LayerKind.Conv] = new[] { "EMANet.Runtime.Blocks.ConvBlock", "EMANet.Runtime.Blocks.Conv2d" },
+        [LayerKind.Classifier] = new[] { "EMANet.Runtime.Blocks.Conv2d" },
         [LayerKind.BatchNorm] = new[] { "TorchSharp.Modules.BatchNorm2d" },
         [LayerKind.ReLU] = new[] { "TorchSharp.Modules.ReLU" },
         [LayerKind.Dropout] = new[] { "TorchSharp.Modules.Dropout2d" },
@@ -41,7 +41,7 @@ internal static class DeclarationParser
     {
         "NetworkName", "ParameterCount", "MultiplyAccumulates", "Flops", "ActivationBytes", "DeclaredOutputStride", "Classes", "InputShape",
         "OutputStride", "EmaUnits", "forward", "ForwardTraining", "FuseForInference", "IsFusedForInference", "Declaration", "Descriptor", "CostTable",
-        "TrainingPrecision", "SetTrainingPrecision", "_convolutionDtype",
+        "TrainingPrecision", "SetTrainingPrecision",
     };
 
     public static ParsedNetwork Parse(INamedTypeSymbol type, AttributeData networkAttribute, CancellationToken cancellationToken)
@@ -163,8 +163,12 @@ internal static class DeclarationParser
         bool convExtras = kind == LayerKind.Conv && (GetBool(args, "Norm", attributeName == "ConvBnReluAttribute") || GetBool(args, "Relu", attributeName == "ConvBnReluAttribute") || GetDouble(args, "Dropout", 0) != 0);
         if (field.Type.TypeKind != TypeKind.Error && Array.IndexOf(allowed, memberType.TrimEnd('?')) < 0)
         {
+            // Same simple name, other namespace (TorchSharp.Modules.Conv2d for the project's Conv2d): name both in full.
+            bool sameSimpleName = allowed.Any(a => a.Substring(a.LastIndexOf('.') + 1) == field.Type.Name);
+            var declared = sameSimpleName ? memberType.TrimEnd('?') : field.Type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat);
+            var expected = string.Join(" or ", allowed.Select(a => sameSimpleName ? a : a.Substring(a.LastIndexOf('.') + 1)));
             problems.Add(new ParseProblem(DiagnosticIds.MemberTypeMismatch,
-                $"field '{field.Name}' is declared as '{field.Type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat)}' but a [{attributeName.Replace("Attribute", "")}] layer is a {string.Join(" or ", allowed.Select(a => a.Substring(a.LastIndexOf('.') + 1)))}",
+                $"field '{field.Name}' is declared as '{declared}' but a [{attributeName.Replace("Attribute", "")}] layer is a {expected}",
                 typeLocation));
         }
         else if (kind == LayerKind.Conv && field.Type.Name == "Conv2d" && convExtras)

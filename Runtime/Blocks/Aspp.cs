@@ -6,9 +6,8 @@ namespace EMANet.Runtime.Blocks;
 /// <summary>
 /// Atrous spatial pyramid pooling (Chen et al. 2017) with torchvision's names: convs.0 (1x1),
 /// convs.1.. (3x3 at each rate), the image-pooling branch last, then project (1x1, BN, ReLU, dropout).
-/// Fusable: every branch's BN and the projection's BN fold into their convs, the dropout goes, and
-/// the image-pooling branch (a constant over the map) enters the projection as a per-image bias
-/// instead of being upsampled and concatenated; eval-only afterwards.
+/// Fusable: every branch's BN and the projection's BN fold into their convs and the dropout goes;
+/// eval-only afterwards.
 /// </summary>
 public sealed class Aspp : FusableBlock
 {
@@ -21,65 +20,38 @@ public sealed class Aspp : FusableBlock
         rates ??= [12, 24, 36];
         var branches = new List<nn.Module<Tensor, Tensor>>
         {
-            nn.Sequential(nn.Conv2d(inChannels, outChannels, 1, bias: false), nn.BatchNorm2d(outChannels), nn.ReLU(inplace: true)),
+            nn.Sequential(new Conv2d(inChannels, outChannels, 1, bias: false), nn.BatchNorm2d(outChannels), nn.ReLU(inplace: true)),
         };
         foreach (var rate in rates)
-            branches.Add(nn.Sequential(nn.Conv2d(inChannels, outChannels, 3, padding: rate, dilation: rate, bias: false), nn.BatchNorm2d(outChannels), nn.ReLU(inplace: true)));
+            branches.Add(nn.Sequential(new Conv2d(inChannels, outChannels, 3, padding: rate, dilation: rate, bias: false), nn.BatchNorm2d(outChannels), nn.ReLU(inplace: true)));
         if (imagePooling)
-            branches.Add(nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(inChannels, outChannels, 1, bias: false), nn.BatchNorm2d(outChannels), nn.ReLU(inplace: true)));
+            branches.Add(nn.Sequential(nn.AdaptiveAvgPool2d(1), new Conv2d(inChannels, outChannels, 1, bias: false), nn.BatchNorm2d(outChannels), nn.ReLU(inplace: true)));
         _imagePooling = imagePooling;
         convs = nn.ModuleList(branches.ToArray());
         var projection = new List<nn.Module<Tensor, Tensor>>
         {
-            nn.Conv2d(outChannels * branches.Count, outChannels, 1, bias: false), nn.BatchNorm2d(outChannels), nn.ReLU(inplace: true),
+            new Conv2d(outChannels * branches.Count, outChannels, 1, bias: false), nn.BatchNorm2d(outChannels), nn.ReLU(inplace: true),
         };
         if (dropout > 0) projection.Add(nn.Dropout(dropout));
         project = nn.Sequential(projection);
         RegisterComponents();
     }
 
+    /// <summary>B x in x H x W to B x out x H x W.</summary>
     public override Tensor forward(Tensor input)
     {
-        if (IsFusedForInference) return FusedForward(input);
+        ThrowIfFusedInTraining();
         using var scope = NewDisposeScope();
         var outputs = new List<Tensor>();
         for (int i = 0; i < convs.Count; i++)
         {
-            var y = Run(convs[i], input);
+            var y = convs[i].call(input);            // B x out x H x W (1 x 1 for image pooling)
             if (_imagePooling && i == convs.Count - 1)
                 y = nn.functional.interpolate(y, new long[] { input.shape[2], input.shape[3] }, mode: InterpolationMode.Bilinear, align_corners: false);
             outputs.Add(y);
         }
-        return Run(project, cat(outputs, 1)).MoveToOuterDisposeScope();
-    }
-
-    private Tensor FusedForward(Tensor input)
-    {
-        EnsureFusedForwardAllowed();
-        using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
-        int spatialBranches = _imagePooling ? convs.Count - 1 : convs.Count;
-        var outputs = new Tensor[spatialBranches];
-        for (int i = 0; i < spatialBranches; i++) outputs[i] = convs[i].forward(input);
-        var features = cat(outputs, 1);
-        foreach (var o in outputs) o.Dispose();
-        var projection = (Conv2d)project[0];
-        Tensor y;
-        if (_imagePooling)
-        {
-            // Bilinear upsampling of a 1x1 map is a constant map, so its share of the 1x1 projection
-            // is a per-image, per-channel constant: W_pool · pooled, added as a bias.
-            long spatialChannels = features.shape[1];
-            var pooled = convs[convs.Count - 1].forward(input);
-            var weight = projection.weight;
-            var poolBias = nn.functional.conv2d(pooled, weight.narrow(1, spatialChannels, weight.shape[1] - spatialChannels));
-            y = nn.functional.conv2d(features, weight.narrow(1, 0, spatialChannels), projection.bias).add_(poolBias);
-        }
-        else
-        {
-            y = projection.forward(features);
-        }
-        return y.relu_().MoveToOuterDisposeScope();
+        var features = cat(outputs, 1);              // B x out*branches x H x W
+        return project.call(features).MoveToOuterDisposeScope();
     }
 
     protected override void Fuse()
@@ -88,8 +60,6 @@ public sealed class Aspp : FusableBlock
         var fusedConvs = nn.ModuleList(fusedBranches);
         ReplaceChild("convs", fusedConvs, disposeOld: false);
         convs = fusedConvs;
-        var fusedProject = Fusion.FoldSequential(project);
-        ReplaceChild("project", fusedProject, disposeOld: false);
-        project = fusedProject;
+        project = FoldChild("project", project);
     }
 }

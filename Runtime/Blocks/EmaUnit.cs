@@ -7,7 +7,8 @@ namespace EMANet.Runtime.Blocks;
 /// <summary>
 /// The Expectation-Maximization Attention Unit (Li et al., ICCV 2019), as EMANET.md section 2
 /// states it. State-dict keys: conv1.{weight,bias}, conv2.0.weight, conv2.1.* (BN), mu (buffer).
-/// Fusable: conv2.1 folds into conv2.0 (keys conv2.0.{weight,bias}); eval-only afterwards.
+/// Input and output B x C x H x W. Fusable: conv2.1 folds into conv2.0 (keys conv2.0.{weight,bias});
+/// eval-only afterwards.
 /// </summary>
 public sealed class EmaUnit : FusableBlock
 {
@@ -21,6 +22,12 @@ public sealed class EmaUnit : FusableBlock
     // Mean over the batch of the last training forward's final bases, waiting for UpdateBases().
     private Tensor? _pendingBases;
 
+    // Held for the unit's lifetime: a Scalar made on the fly is freed by its finalizer, possibly while libtorch reads it.
+    private readonly Scalar _epsilon = Epsilon.ToScalar();
+    private readonly Scalar _one = 1.ToScalar();
+    private readonly Scalar _momentum;
+    private readonly Scalar _oneMinusMomentum;
+
     public EmaUnit(int channels, int bases = 64, int iterations = 3, double momentum = 0.9, bool renormalize = false, double batchNormMomentum = 0.1)
         : base(nameof(EmaUnit))
     {
@@ -33,14 +40,16 @@ public sealed class EmaUnit : FusableBlock
         Iterations = iterations;
         Momentum = momentum;
         Renormalize = renormalize;
+        _momentum = momentum.ToScalar();
+        _oneMinusMomentum = (1 - momentum).ToScalar();
 
-        conv1 = nn.Conv2d(channels, channels, 1, bias: true);
+        conv1 = new Conv2d(channels, channels, 1, bias: true);
         conv2 = nn.Sequential(
-            nn.Conv2d(channels, channels, 1, bias: false),
+            new Conv2d(channels, channels, 1, bias: false),
             nn.BatchNorm2d(channels, momentum: batchNormMomentum));
         using (no_grad())
         {
-            var init = normal(0, Math.Sqrt(2.0 / bases), new long[] { 1, channels, bases });
+            var init = normal(0, Math.Sqrt(2.0 / bases), new long[] { 1, channels, bases });   // 1 x C x K
             mu = L2NormalizeOverChannels(init);
             init.Dispose();
         }
@@ -74,86 +83,57 @@ public sealed class EmaUnit : FusableBlock
     /// <summary>The bases buffer, 1 x C x K.</summary>
     public Tensor BasesBuffer => mu;
 
+    /// <summary>
+    /// B x C x H x W to B x C x H x W: T EM iterations from the bases <c>mu</c> (no gradient, as the
+    /// authors), the reconstruction from the final bases and responsibilities, conv2 (+ BN until
+    /// fused), the residual add and a ReLU. In training mode the batch mean of the final bases
+    /// waits for <see cref="UpdateBases"/>.
+    /// </summary>
     public override Tensor forward(Tensor input)
     {
-        if (IsFusedForInference) return FusedForward(input);
+        ThrowIfFusedInTraining();
         using var scope = NewDisposeScope();
-        var identity = input;
-        var x = Run(conv1, input);   // the EM iterations below stay float32 under mixed precision
+        var x = conv1.call(input);                                  // B x C x H x W (float32 under mixed precision)
         long b = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3];
-        x = x.view(b, c, h * w);
-        Tensor bases = mu.repeat(b, 1, 1);
-        Tensor z;
+        x = x.view(b, c, h * w);                                    // B x C x N
+        var bases = mu.expand(b, -1, -1);                           // B x C x K (the authors repeat; a view suffices)
+        Tensor z = null!;
         using (no_grad())
         {
-            z = Responsibilities(x, bases);
+            var xt = x.permute(0, 2, 1);                            // B x N x C
             for (int t = 0; t < Iterations; t++)
             {
-                if (t > 0) z = Responsibilities(x, bases);
-                var normalized = z / (Epsilon + z.sum(1, keepdim: true));
-                bases = L2NormalizeOverChannels(x.bmm(normalized));
+                z = nn.functional.softmax(xt.bmm(bases), 2);        // B x N x K   E-step: responsibilities
+                var mass = z.sum(1, keepdim: true).add_(_epsilon, _one);   // B x 1 x K
+                var normalized = z.div(mass);                       // B x N x K
+                bases = L2NormalizeOverChannels(x.bmm(normalized)); // B x C x K   M-step
             }
         }
-        // Reconstruction carries gradient only through what follows; conv1 gets none (by design).
-        var reconstructed = bases.matmul(z.permute(0, 2, 1)).view(b, c, h, w);
-        reconstructed = reconstructed.relu_();   // in place: the product's backward needs its operands, not its result
-        var output = Run(conv2, reconstructed).add_(identity).relu_();   // conv2 ends in BN, whose backward needs its input
+        // The reconstruction carries gradient only through what follows; conv1 gets none (by design).
+        var reconstructed = bases.bmm(z.permute(0, 2, 1));         // B x C x N
+        reconstructed = reconstructed.view(b, c, h, w).relu_();     // B x C x H x W
+        var y = conv2.call(reconstructed);                          // B x C x H x W (conv2 ends in BN until fused)
+        y = y.add_(input, _one).relu_();                            // B x C x H x W
 
         if (training)
         {
             using (no_grad())
             {
                 _pendingBases?.Dispose();
-                _pendingBases = bases.mean(new long[] { 0 }, keepdim: true).detach().MoveToOuterDisposeScope();
+                _pendingBases = bases.mean(new long[] { 0 }, keepdim: true).detach().MoveToOuterDisposeScope();   // 1 x C x K
                 _pendingBases.DetachFromDisposeScope();
             }
         }
         if (CaptureResponsibilities)
         {
             LastResponsibilities?.Dispose();
-            LastResponsibilities = z.detach().clone().DetachFromDisposeScope();
+            LastResponsibilities = z.detach().clone().DetachFromDisposeScope();   // B x N x K
             LastFeatureSize = ((int)h, (int)w);
         }
-        return output.MoveToOuterDisposeScope();
+        return y.MoveToOuterDisposeScope();
     }
 
-    /// <summary>The eval-only path after fusion: the same computation, no gradient, no bases copy per image, in-place ReLUs and residual add.</summary>
-    private Tensor FusedForward(Tensor input)
-    {
-        EnsureFusedForwardAllowed();
-        using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
-        var x = conv1.forward(input);
-        long b = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3];
-        x = x.view(b, c, h * w);
-        var xt = x.permute(0, 2, 1);
-        Tensor bases = mu.expand(b, -1, -1);
-        Tensor z = null!;
-        for (int t = 0; t < Iterations; t++)
-        {
-            z = nn.functional.softmax(xt.bmm(bases), 2);
-            var normalized = z / z.sum(1, keepdim: true).add_(Epsilon);
-            var m = x.bmm(normalized);
-            normalized.Dispose();
-            bases = m.div_(m.norm(1, keepdim: true).add_(Epsilon));
-            if (t < Iterations - 1) z.Dispose();
-        }
-        var reconstructed = bases.bmm(z.permute(0, 2, 1)).view(b, c, h, w).relu_();
-        if (CaptureResponsibilities)
-        {
-            LastResponsibilities?.Dispose();
-            LastResponsibilities = z.clone().DetachFromDisposeScope();
-        }
-        var output = conv2.forward(reconstructed).add_(input).relu_();
-        return output.MoveToOuterDisposeScope();
-    }
-
-    protected override void Fuse()
-    {
-        var fused = Fusion.FoldSequential(conv2);
-        ReplaceChild("conv2", fused, disposeOld: false);
-        conv2 = fused;
-    }
+    protected override void Fuse() => conv2 = FoldChild("conv2", conv2);
 
     /// <summary>
     /// The moving average of the bases: mu &lt;- m * mu + (1 - m) * (bases of the last training
@@ -165,7 +145,7 @@ public sealed class EmaUnit : FusableBlock
         if (_pendingBases is null) return;
         using (no_grad())
         {
-            mu.mul_(Momentum).add_(_pendingBases.to(mu.dtype, mu.device), alpha: 1 - Momentum);
+            mu.mul_(_momentum).add_(_pendingBases.to(mu.dtype, mu.device), _oneMinusMomentum);
             if (Renormalize)
             {
                 using var normalized = L2NormalizeOverChannels(mu);
@@ -176,11 +156,9 @@ public sealed class EmaUnit : FusableBlock
         _pendingBases = null;
     }
 
-    private Tensor Responsibilities(Tensor x, Tensor bases) =>
-        nn.functional.softmax(x.permute(0, 2, 1).bmm(bases), 2);
-
-    private static Tensor L2NormalizeOverChannels(Tensor bases) =>
-        bases / (Epsilon + bases.norm(1, keepdim: true));
+    /// <summary>bases / (eps + ||bases|| over C), 1 or B x C x K.</summary>
+    private Tensor L2NormalizeOverChannels(Tensor bases) =>
+        bases.div(bases.norm(1, keepdim: true).add_(_epsilon, _one));
 
     protected override void Dispose(bool disposing)
     {
@@ -188,6 +166,7 @@ public sealed class EmaUnit : FusableBlock
         {
             _pendingBases?.Dispose();
             LastResponsibilities?.Dispose();
+            foreach (var scalar in new[] { _epsilon, _one, _momentum, _oneMinusMomentum }) scalar.Dispose();
         }
         base.Dispose(disposing);
     }

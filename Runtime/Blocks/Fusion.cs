@@ -10,8 +10,8 @@ namespace EMANet.Runtime.Blocks;
 /// <remarks>
 /// After <see cref="FuseForInference"/> the block is <b>eval-only</b>: every BatchNorm has been
 /// folded into the convolution before it (W' = W·γ/√(var+ε), b' = (b − mean)·γ/√(var+ε) + β)
-/// and removed from the module (its state-dict keys are gone; the convolutions gain a bias),
-/// dropout is removed, ReLUs run in place, and the forward runs under no_grad. A forward in
+/// and removed from the module (its state-dict keys are gone; the convolutions gain a bias) and
+/// dropout is removed; the forward is the same one, over the rewritten tree. A forward in
 /// training mode throws <see cref="InvalidOperationException"/>. Fusing is one-way: build a
 /// fresh module (or reload a checkpoint into one) to train again.
 /// </remarks>
@@ -24,24 +24,20 @@ public interface IFusableForInference
     bool IsFusedForInference { get; }
 }
 
-/// <summary>Base of the blocks that support <see cref="IFusableForInference"/>: the fusion bookkeeping.</summary>
+/// <summary>
+/// Base of the blocks that support <see cref="IFusableForInference"/>. Fusion is a rewrite of the
+/// block's module tree (<see cref="Fuse"/>), not a second forward: the block's one forward skips
+/// the batch norms and dropouts that the rewrite removed.
+/// </summary>
 public abstract class FusableBlock : nn.Module<Tensor, Tensor>, IFusableForInference
 {
     protected FusableBlock(string name) : base(name) { }
 
+    /// <summary>The alpha of residual adds, held for the process's lifetime (a Scalar made per call is freed by its finalizer, possibly while libtorch reads it).</summary>
+    protected static readonly Scalar One = 1.ToScalar();
+
     /// <inheritdoc />
     public bool IsFusedForInference { get; private set; }
-
-    /// <summary>
-    /// Element type the block's convolutions compute in during an unfused forward (mixed-precision
-    /// training, see <see cref="MixedPrecision"/>); null (the default) computes in the weights' own
-    /// type. The fused inference path ignores it: there the whole module is cast instead
-    /// (<c>ForInference(InferencePrecision.BFloat16)</c>).
-    /// </summary>
-    public virtual ScalarType? ConvolutionDtype { get; set; }
-
-    /// <summary><paramref name="module"/>'s forward with its convolutions in <see cref="ConvolutionDtype"/>.</summary>
-    protected Tensor Run(nn.Module<Tensor, Tensor> module, Tensor input) => MixedPrecision.Forward(module, input, ConvolutionDtype);
 
     /// <inheritdoc />
     public void FuseForInference()
@@ -52,13 +48,17 @@ public abstract class FusableBlock : nn.Module<Tensor, Tensor>, IFusableForInfer
         IsFusedForInference = true;
     }
 
-    /// <summary>Folds the block's batch norms (called once, under no_grad, in eval mode).</summary>
+    /// <summary>
+    /// Folds the block's batch norms into their convolutions and removes them (and any dropout)
+    /// from the module tree: set the fields to null and call <see cref="ReplaceChild"/>. Called
+    /// once, under no_grad, in eval mode.
+    /// </summary>
     protected abstract void Fuse();
 
-    /// <summary>Throws when a fused (eval-only) block is asked for a training forward.</summary>
-    protected void EnsureFusedForwardAllowed()
+    /// <summary>Throws when a fused (eval-only) block is asked for a training forward; call first in forward.</summary>
+    protected void ThrowIfFusedInTraining()
     {
-        if (training)
+        if (IsFusedForInference && training)
             throw new InvalidOperationException(
                 $"{GetName()} was fused for inference (its batch norms are folded into the convolutions) and is eval-only; " +
                 "call eval() before forward, or build an unfused module to train.");
@@ -77,6 +77,23 @@ public abstract class FusableBlock : nn.Module<Tensor, Tensor>, IFusableForInfer
         else
             _internal_submodules[name] = replacement;
         if (disposeOld && old is not null && !ReferenceEquals(old, replacement)) old.Dispose();
+    }
+
+    /// <summary>Folds <paramref name="bn"/> into <paramref name="conv"/>, removes the child <paramref name="name"/> and nulls the field.</summary>
+    protected void FoldAndRemove(Conv2d conv, ref BatchNorm2d? bn, string name)
+    {
+        if (bn is null) return;
+        Fusion.FoldBatchNorm(conv, bn);
+        ReplaceChild(name, null);
+        bn = null;
+    }
+
+    /// <summary>Replaces the Sequential child <paramref name="name"/> by its folded copy (<see cref="Fusion.FoldSequential"/>).</summary>
+    protected Sequential FoldChild(string name, Sequential sequence, BatchNorm2d? trailingNorm = null)
+    {
+        var fused = Fusion.FoldSequential(sequence, trailingNorm);
+        ReplaceChild(name, fused, disposeOld: false);
+        return fused;
     }
 }
 

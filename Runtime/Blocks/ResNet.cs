@@ -28,14 +28,14 @@ public sealed class ResNet : FusableBlock
         var w = Plan.StemWidths;
         conv1 = stem == ResNetStem.Deep
             ? nn.Sequential(
-                nn.Conv2d(inputChannels, w[0], 3, stride: 2, padding: 1, bias: false),
+                new Conv2d(inputChannels, w[0], 3, stride: 2, padding: 1, bias: false),
                 nn.BatchNorm2d(w[0]),
                 nn.ReLU(inplace: true),
-                nn.Conv2d(w[0], w[1], 3, padding: 1, bias: false),
+                new Conv2d(w[0], w[1], 3, padding: 1, bias: false),
                 nn.BatchNorm2d(w[1]),
                 nn.ReLU(inplace: true),
-                nn.Conv2d(w[1], w[2], 3, padding: 1, bias: false))
-            : nn.Conv2d(inputChannels, w[0], 7, stride: 2, padding: 3, bias: false);
+                new Conv2d(w[1], w[2], 3, padding: 1, bias: false))
+            : new Conv2d(inputChannels, w[0], 7, stride: 2, padding: 3, bias: false);
         bn1 = nn.BatchNorm2d(Plan.StemChannels);
         relu = nn.ReLU(inplace: true);   // ReLUs after batch norms run in place (BN's backward needs its input, not its output)
         maxpool = nn.MaxPool2d(3, 2, 1);
@@ -47,19 +47,6 @@ public sealed class ResNet : FusableBlock
 
     public ResNetPlan Plan { get; }
 
-    /// <summary>Also sets every residual block's (the stages run them).</summary>
-    public override ScalarType? ConvolutionDtype
-    {
-        get => base.ConvolutionDtype;
-        set
-        {
-            base.ConvolutionDtype = value;
-            foreach (var stage in new[] { layer1, layer2, layer3, layer4 })
-                foreach (var (_, block) in stage.named_children())
-                    ((FusableBlock)block).ConvolutionDtype = value;
-        }
-    }
-
     public int OutChannels => Plan.OutChannels;
 
     private Sequential BuildStage(ResNetStagePlan stage)
@@ -70,66 +57,52 @@ public sealed class ResNet : FusableBlock
         return nn.Sequential(blocks);
     }
 
-    /// <summary>The layer4 output.</summary>
+    /// <summary>The layer4 output, B x OutChannels x H/OS x W/OS.</summary>
     public override Tensor forward(Tensor input)
     {
-        if (IsFusedForInference) return FusedForward(input);
+        ThrowIfFusedInTraining();
         using var scope = NewDisposeScope();
-        var x = maxpool.forward(relu.forward(bn1!.forward(Run(conv1, input))));
-        x = layer4.forward(layer3.forward(layer2.forward(layer1.forward(x))));
+        var x = Stem(input);                         // B x stem x H/4 x W/4
+        x = layer1.call(x);
+        x = layer2.call(x);
+        x = layer3.call(x);
+        x = layer4.call(x);                          // B x out x H/OS x W/OS
         return x.MoveToOuterDisposeScope();
-    }
-
-    private Tensor FusedForward(Tensor input)
-    {
-        EnsureFusedForwardAllowed();
-        using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
-        var x = FusedStem(input);
-        foreach (var stage in new[] { layer1, layer2, layer3, layer4 })
-        {
-            var next = stage.forward(x);
-            x.Dispose();
-            x = next;
-        }
-        return x.MoveToOuterDisposeScope();
-    }
-
-    private Tensor FusedStem(Tensor input)
-    {
-        var stem = conv1.forward(input).relu_();
-        var pooled = maxpool.forward(stem);
-        stem.Dispose();
-        return pooled;
     }
 
     /// <summary>Every stage's output, for heads that read earlier features (DeepLabV3+, auxiliary heads).</summary>
     public ResNetFeatures ForwardFeatures(Tensor input)
     {
-        if (IsFusedForInference) EnsureFusedForwardAllowed();
-        using var noGrad = IsFusedForInference ? no_grad() : null;
-        var stemOut = IsFusedForInference ? FusedStem(input) : maxpool.forward(relu.forward(bn1!.forward(Run(conv1, input))));
-        var c1 = layer1.forward(stemOut);
-        var c2 = layer2.forward(c1);
-        var c3 = layer3.forward(c2);
-        var c4 = layer4.forward(c3);
-        return new ResNetFeatures(stemOut, c1, c2, c3, c4);
+        ThrowIfFusedInTraining();
+        var stem = Stem(input);
+        var c1 = layer1.call(stem);
+        var c2 = layer2.call(c1);
+        var c3 = layer3.call(c2);
+        var c4 = layer4.call(c3);
+        return new ResNetFeatures(stem, c1, c2, c3, c4);
+    }
+
+    /// <summary>conv1 (and bn1 until fused), ReLU, max-pool: B x C x H x W to B x stem x H/4 x W/4.</summary>
+    private Tensor Stem(Tensor input)
+    {
+        var x = conv1.call(input);
+        if (bn1 is not null) x = bn1.call(x);
+        x = relu.call(x);
+        return maxpool.call(x);
     }
 
     protected override void Fuse()
     {
         if (conv1 is Sequential deepStem)
         {
-            var fused = Fusion.FoldSequential(deepStem, trailingNorm: bn1);
-            ReplaceChild("conv1", fused, disposeOld: false);
-            conv1 = fused;
+            conv1 = FoldChild("conv1", deepStem, trailingNorm: bn1);
+            ReplaceChild("bn1", null);
+            bn1 = null;
         }
         else
         {
-            Fusion.FoldBatchNorm((Conv2d)conv1, bn1!);
+            FoldAndRemove((Conv2d)conv1, ref bn1, "bn1");
         }
-        ReplaceChild("bn1", null);
-        bn1 = null;
         foreach (var stage in new[] { layer1, layer2, layer3, layer4 })
             foreach (var (_, block) in stage.named_children())
                 ((IFusableForInference)block).FuseForInference();

@@ -54,7 +54,7 @@ public static class InferenceExtensions
         using var noGrad = no_grad();
         foreach (var (_, child) in module.named_modules())
         {
-            if (child is not TorchSharp.Modules.Conv2d conv || conv.weight.dim() != 4) continue;
+            if (child is not TorchSharp.Modules.Convolution conv || conv.weight.dim() != 4) continue;
             var w = conv.weight;
             var relaid = w.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
             conv.weight = nn.Parameter(relaid, requires_grad: w.requires_grad);
@@ -76,7 +76,7 @@ public static class InferenceExtensions
         var dtype = module.parameters().FirstOrDefault()?.dtype ?? input.dtype;
         using var scope = NewDisposeScope();
         var x = input.dtype == dtype ? input : input.to(dtype);
-        var y = module.forward(x);
+        var y = module.call(x);   // call: the module's forward hooks fire
         if (y.dtype != ScalarType.Float32) y = y.to(ScalarType.Float32);
         if (!y.is_contiguous()) y = y.contiguous();   // channels-last modules give channels-last logits
         return y.MoveToOuterDisposeScope();

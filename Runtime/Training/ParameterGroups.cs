@@ -43,7 +43,7 @@ public sealed class ParameterGroups
                 var isNorm = child is NormBase;
                 if (parameterName == "bias") biases.Add((name, parameter));
                 else if (isNorm) undecayed.Add((name, parameter));
-                else if (child is Conv2d || parameter.dim() > 1) decayed.Add((name, parameter));
+                else if (child is Convolution || parameter.dim() > 1) decayed.Add((name, parameter));
                 else undecayed.Add((name, parameter));
             }
         }

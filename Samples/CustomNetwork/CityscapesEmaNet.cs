@@ -1,6 +1,5 @@
 using EMANet;
 using EMANet.Runtime.Blocks;
-using TorchSharp.Modules;
 
 namespace CustomNetwork;
 

@@ -17,13 +17,15 @@ public class MixedPrecisionTests
     private static Tensor RoundToBFloat16(Tensor x) => x.to(ScalarType.BFloat16).to(ScalarType.Float64);
 
     [Fact]
-    public void Convolve_computes_on_bf16_values_and_returns_float32()
+    public void A_bf16_convolution_computes_on_bf16_values_and_returns_float32()
     {
         var generator = new torch.Generator(seed: 11);
-        using var conv = nn.Conv2d(6, 5, 3, stride: 2, padding: 2, dilation: 2, bias: true);
+        using var conv = new Conv2d(6, 5, 3, stride: 2, padding: 2, dilation: 2, bias: true);
         using var input = randn(new long[] { 2, 6, 9, 11 }, generator: generator);
+        using var full = conv.forward(input);
 
-        using var mixed = MixedPrecision.Convolve(conv, input, ScalarType.BFloat16);
+        conv.ComputeDtype = ScalarType.BFloat16;
+        using var mixed = conv.forward(input);
 
         Assert.Equal(ScalarType.Float32, mixed.dtype);
         // The result left the convolution as bf16: every value is exactly representable in bf16.
@@ -36,7 +38,6 @@ public class MixedPrecisionTests
         var bound = reference.abs() * (1.0 / 128) + 1e-4 * reference.abs().max().item<double>();
         Assert.True(error.le(bound).all().item<bool>(), $"max error {error.max().item<double>()}");
         // And it is not the float32 convolution.
-        using var full = conv.forward(input);
         Assert.False(Same(full, mixed));
     }
 
@@ -59,7 +60,7 @@ public class MixedPrecisionTests
 
     private static Dictionary<string, Tensor> Gradients(ConvBlock block, Tensor input, ScalarType? dtype)
     {
-        block.ConvolutionDtype = dtype;
+        MixedPrecision.Apply(block, dtype is null ? TrainingPrecision.Float32 : TrainingPrecision.BFloat16Mixed);
         block.train();
         block.zero_grad();
         using (var scope = NewDisposeScope())
@@ -79,9 +80,10 @@ public class MixedPrecisionTests
         network.SetTrainingPrecision(TrainingPrecision.BFloat16Mixed);
 
         Assert.Equal(TrainingPrecision.BFloat16Mixed, network.TrainingPrecision);
-        var blocks = network.modules().OfType<FusableBlock>().ToArray();
-        Assert.Equal(1 + 8 + 3, blocks.Length);   // the ResNet, its 8 residual blocks, fc0, emau, fc1
-        Assert.All(blocks, b => Assert.Equal(ScalarType.BFloat16, b.ConvolutionDtype));
+        var convolutions = network.modules().OfType<Conv2d>().ToArray();
+        // Every convolution the compiler counted (the cost table's Conv2d rows) reads the setting.
+        Assert.Equal(TinyTestNet.CostTable.Count(r => r.Kind == "Conv2d"), convolutions.Length);
+        Assert.All(convolutions, c => Assert.Equal(ScalarType.BFloat16, c.ComputeDtype));
         using var mixed = network.forward(input);
         Assert.Equal(ScalarType.Float32, mixed.dtype);
         Assert.All(network.parameters(), p => Assert.Equal(ScalarType.Float32, p.dtype));
@@ -89,7 +91,7 @@ public class MixedPrecisionTests
         Assert.True(relative is > 0f and < 0.05f, $"relative logit difference {relative}");
 
         network.SetTrainingPrecision(TrainingPrecision.Float32);
-        Assert.All(blocks, b => Assert.Null(b.ConvolutionDtype));
+        Assert.All(convolutions, c => Assert.Null(c.ComputeDtype));
         using var again = network.forward(input);
         Assert.True(Same(again, full));
     }

@@ -18,7 +18,7 @@ namespace EMANet.Tests.Generator;
 internal static class GeneratorHarness
 {
     /// <summary>What a Models/ file sees through its global usings.</summary>
-    public const string Usings = "using EMANet;\nusing EMANet.Runtime.Blocks;\nusing TorchSharp.Modules;\n\n";
+    public const string Usings = "using EMANet;\nusing EMANet.Runtime.Blocks;\nusing TorchSharp.Modules;\nusing Conv2d = EMANet.Runtime.Blocks.Conv2d;\n\n";
 
     public static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.Latest);
 

@@ -105,7 +105,7 @@ public class ValidDeclarationTests
         var source = GeneratorHarness.Run(GeneratorHarness.Compile(CollidingNames)).AssertClean().Source("T.Colliding.g.cs")!;
         Assert.Contains("using var disposeScope_2 = global::TorchSharp.torch.NewDisposeScope();", source);
         Assert.Contains("var backbone_layer1_2 = backbone_features_2.Layer1;", source);
-        Assert.Contains("var backbone_features = this.backbone_features.forward(backbone);", source);
+        Assert.Contains("var backbone_features = this.backbone_features.call(backbone);", source);
         Assert.Contains("var auxiliaryAtInput_2 = global::TorchSharp.torch.nn.functional.interpolate(aux,", source);
         Assert.Contains("var @event = this.@event.forward(input_2, input);", source);
     }
@@ -174,8 +174,8 @@ public class ValidDeclarationTests
         var training = Body("ForwardTraining(global::TorchSharp.torch.Tensor input)\n");
         Assert.DoesNotContain("aux_classifier", forward);
         Assert.DoesNotContain("aux_head", forward);
-        Assert.Contains("this.aux_head.forward(backbone_layer3)", training);
-        Assert.Contains("MixedPrecision.Convolve(this.aux_classifier, aux_head, _convolutionDtype)", training);
+        Assert.Contains("this.aux_head.call(backbone_layer3)", training);
+        Assert.Contains("this.aux_classifier.call(aux_head)", training);
     }
 
     [Fact]

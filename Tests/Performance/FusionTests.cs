@@ -130,7 +130,7 @@ public class FusionTests
     public void FoldBatchNorm_IsTheFormula()
     {
         random.manual_seed(9);
-        using var conv = nn.Conv2d(4, 6, 3, padding: 1, bias: true);
+        using var conv = new Conv2d(4, 6, 3, padding: 1, bias: true);
         using var bn = nn.BatchNorm2d(6, eps: 1e-3);
         RandomizeBatchNorms(bn);
         bn.eval();

@@ -207,7 +207,7 @@ public class FlatSgdTests
     {
         using var network = NewNetwork(7);
         using var optimizer = ParameterGroups.Of(network).CreateOptimizer(Recipe);
-        var conv2 = (Conv2d)network.named_children().Single(c => c.name == "conv2").module;
+        var conv2 = (TorchSharp.Modules.Conv2d)network.named_children().Single(c => c.name == "conv2").module;
         var weight = conv2.weight!.clone();
         ParameterGroups.SetLearningRate(optimizer, 0.1, 2);
         optimizer.zero_grad();

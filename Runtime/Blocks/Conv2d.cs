@@ -1,0 +1,57 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace EMANet.Runtime.Blocks;
+
+/// <summary>
+/// A 2-D convolution with zero padding, state-dict keys <c>weight</c> (out x in/groups x k x k) and
+/// <c>bias</c> (out), as PyTorch's and TorchSharp's <c>Conv2d</c>, that reads one setting:
+/// <see cref="ComputeDtype"/>, the element type it computes in (mixed-precision training).
+/// Input B x in x H x W; output B x out x H' x W' with H' = floor((H + 2p - d(k-1) - 1) / s) + 1.
+/// </summary>
+/// <remarks>
+/// TorchSharp has no autocast, and its <c>Conv2d</c> is sealed, so this module is where the
+/// precision is applied: with <see cref="ComputeDtype"/> set (bfloat16), the input, the weight and
+/// the bias are cast to it inside the autograd graph (so the gradient reaches the float32 weight in
+/// float32), the convolution runs in that type, and the result is cast back to the input's type,
+/// which is what PyTorch's autocast does for convolutions. The setting is applied to a whole
+/// network by <see cref="MixedPrecision.Apply"/>; nothing else in a forward knows about it.
+/// </remarks>
+public sealed class Conv2d : TorchSharp.Modules.Convolution
+{
+    /// <summary>A square convolution; <paramref name="padding"/> in pixels on each side (zeros).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is not positive, or the channels do not divide by <paramref name="groups"/>.</exception>
+    public Conv2d(long inChannels, long outChannels, long kernelSize, long stride = 1, long padding = 0, long dilation = 1, long groups = 1, bool bias = true)
+        : base(nameof(Conv2d), Checked(inChannels, outChannels, kernelSize, stride, padding, dilation, groups),
+            outChannels, [kernelSize, kernelSize], [stride, stride], [padding, padding], null, [dilation, dilation],
+            false, [0, 0], groups, bias, PaddingModes.Zeros)
+    {
+    }
+
+    /// <summary>
+    /// The element type the convolution computes in; null (the default) computes in the weight's
+    /// own type. Ignored when the weight and the input already have that type.
+    /// </summary>
+    public ScalarType? ComputeDtype { get; set; }
+
+    /// <summary>B x in x H x W to B x out x H' x W', in the input's element type.</summary>
+    public override Tensor forward(Tensor input)
+    {
+        if (ComputeDtype is not { } dtype || (weight.dtype == dtype && input.dtype == dtype))
+            return nn.functional.conv2d(input, weight, bias, stride, padding, dilation, groups);
+        using var scope = NewDisposeScope();
+        var y = nn.functional.conv2d(input.to(dtype), weight.to(dtype), bias?.to(dtype), stride, padding, dilation, groups);
+        return y.to(input.dtype).MoveToOuterDisposeScope();
+    }
+
+    private static long Checked(long inChannels, long outChannels, long kernelSize, long stride, long padding, long dilation, long groups)
+    {
+        if (inChannels <= 0) throw new ArgumentOutOfRangeException(nameof(inChannels), inChannels, "input channels must be positive");
+        if (outChannels <= 0) throw new ArgumentOutOfRangeException(nameof(outChannels), outChannels, "output channels must be positive");
+        if (kernelSize <= 0 || stride <= 0 || dilation <= 0 || padding < 0)
+            throw new ArgumentOutOfRangeException(nameof(kernelSize), $"kernel {kernelSize}, stride {stride} and dilation {dilation} must be positive and padding {padding} not negative");
+        if (groups <= 0 || inChannels % groups != 0 || outChannels % groups != 0)
+            throw new ArgumentOutOfRangeException(nameof(groups), groups, $"groups must divide the input ({inChannels}) and output ({outChannels}) channels");
+        return inChannels;
+    }
+}
