@@ -45,7 +45,7 @@ public static class TrainingPlot
             plot.Axes.Right.Label.Text = "val mIoU (%)";
         }
 
-        if (history.Steps.Count + history.Evaluations.Count > 0) plot.ShowLegend(ScottPlot.Alignment.UpperRight);
+        if (history.Steps.Count + history.Evaluations.Count > 0) plot.ShowLegend(ScottPlot.Edge.Bottom);   // outside the data area: never over a curve or the last validation point
         return plot.GetImageBytes(width, height, ScottPlot.ImageFormat.Png);
     }
 

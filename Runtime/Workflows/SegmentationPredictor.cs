@@ -3,6 +3,7 @@ using EMANet.Runtime.Evaluation;
 using EMANet.Runtime.Imaging;
 using EMANet.Runtime.IO;
 using EMANet.Runtime.Networks;
+using EMANet.Runtime.Reports;
 using static TorchSharp.torch;
 
 namespace EMANet.Runtime.Workflows;
@@ -53,7 +54,9 @@ public static class SegmentationPredictor
         {
             if (emaUnits.Count == 0 || emaUnits[0].LastResponsibilities is null)
                 throw new InvalidOperationException($"--attention: network '{(network as ISegmentationNetwork)?.Descriptor.Name}' has no EMA unit");
-            PngWriter.WriteRgb(outputs.AttentionPng, AttentionGrid(emaUnits[0], attentionBases));
+            var unit = emaUnits[0];
+            var (h, w) = unit.LastFeatureSize;
+            AttentionFigure.SavePng(outputs.AttentionPng, unit.LastResponsibilities![0], h, w, image, attentionBases);
             emaUnits[0].CaptureResponsibilities = false;
             written.Add(outputs.AttentionPng);
         }
@@ -62,36 +65,4 @@ public static class SegmentationPredictor
 
     private static Tensor ToBatch(RgbImage image) =>
         tensor(ImageNormalization.ToPlanar(image), new long[] { 1, 3, image.Height, image.Width });
-
-    /// <summary>
-    /// The responsibilities z (N x K) of the first image as K maps of the unit's feature size, the
-    /// first <paramref name="bases"/> of them tiled in a grid, each scaled to 0..255 (white = the
-    /// pixels that base explains).
-    /// </summary>
-    public static RgbImage AttentionGrid(EMANet.Runtime.Blocks.EmaUnit unit, int bases)
-    {
-        var z = unit.LastResponsibilities!;                     // B x N x K
-        var (h, w) = unit.LastFeatureSize;
-        int k = (int)Math.Min(bases, z.shape[2]);
-        int columns = (int)Math.Ceiling(Math.Sqrt(k));
-        int rows = (k + columns - 1) / columns;
-        const int gap = 2;
-        var grid = new RgbImage(rows * (h + gap) - gap, columns * (w + gap) - gap);
-        using var scope = NewDisposeScope();
-        var maps = z[0].t().reshape(z.shape[2], h, w).to(float32);  // K x h x w
-        for (int b = 0; b < k; b++)
-        {
-            var map = maps[b];
-            float low = map.min().item<float>(), high = map.max().item<float>();
-            var values = ((map - low) / Math.Max(high - low, 1e-12f) * 255).to(uint8).data<byte>().ToArray();
-            int top = b / columns * (h + gap), left = b % columns * (w + gap);
-            for (int y = 0; y < h; y++)
-                for (int x = 0; x < w; x++)
-                {
-                    byte v = values[y * w + x];
-                    grid[top + y, left + x] = new Rgb(v, v, v);
-                }
-        }
-        return grid;
-    }
 }

@@ -155,24 +155,8 @@ public static class Commands
         if (!result.Completed) return cancellation.IsCancellationRequested ? 0 : 1;
         if (result.LastMeanIoU is { } miou) output.WriteLine($"validation mIoU {miou * 100:F2}");
         if (result.Checkpoint is { } checkpoint && provider is DatasetProvider)
-            WriteSamplePrediction(entry, checkpoint, spec, outputDirectory, output);
+            output.WriteLine("wrote " + string.Join(", ", TrainingSample.Write(entry, checkpoint, spec, outputDirectory)));
         return 0;
-    }
-
-    /// <summary>After a run on a built-in dataset: the first validation image, its prediction, an overlay and the attention maps.</summary>
-    private static void WriteSamplePrediction(NetworkEntry entry, string checkpoint, string spec, string outputDirectory, TextWriter output)
-    {
-        using var network = TrainedNetwork.Load(entry, checkpoint);
-        var input = ((ISegmentationNetwork)network).InputShape;
-        var sample = DatasetFactory.Parse(spec, new DatasetOptions { Split = "val", Size = input.Height }).Get(0);
-        var imagePath = Path.Combine(outputDirectory, "sample.png");
-        EMANet.Runtime.Imaging.PngWriter.WriteRgb(imagePath, sample.Image);
-        EMANet.Runtime.Imaging.PngWriter.WriteIndexed(Path.Combine(outputDirectory, "sample-label.png"), sample.Label, EMANet.Runtime.Imaging.VocPalette.Colors);
-        var written = SegmentationPredictor.Predict(network, imagePath, new PredictionOutputs(
-            Path.Combine(outputDirectory, "sample-prediction.png"),
-            Path.Combine(outputDirectory, "sample-overlay.png"),
-            AttentionPng: ((ISegmentationNetwork)network).EmaUnits.Count > 0 ? Path.Combine(outputDirectory, "sample-attention.png") : null));
-        output.WriteLine("wrote " + string.Join(", ", written.Prepend(imagePath)));
     }
 
     public static int RunEval(ParsedArguments arguments, CliEnvironment environment, TextWriter output)
