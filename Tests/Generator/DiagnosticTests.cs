@@ -96,6 +96,23 @@ public class DiagnosticTests
             new Expected("EMA0002", Error, "Conv2d", "field 'x' is a bare Conv2d but its layer asks for batch norm, ReLU or dropout; declare it as ConvBlock"));
     }
 
+    [Fact]
+    public void EMA0002_TorchSharpsConv2d_NamesBothTypesInFull()
+    {
+        var run = Expect("""
+            namespace T;
+            [SegmentationNetwork("torchsharp-conv", InputHeight = 65, InputWidth = 65)]
+            public partial class TorchSharpConv
+            {
+                [Conv(8, 3)] private readonly ConvBlock stem;
+                [Classifier] private readonly TorchSharp.Modules.Conv2d classifier;
+            }
+            """,
+            new Expected("EMA0002", Error, "TorchSharp.Modules.Conv2d",
+                "field 'classifier' is declared as 'TorchSharp.Modules.Conv2d' but a [Classifier] layer is a EMANet.Runtime.Blocks.Conv2d"));
+        AssertNotGenerated(run, "TorchSharpConv");
+    }
+
     // ---- EMA0003: invalid argument --------------------------------------------------------
 
     [Fact]
