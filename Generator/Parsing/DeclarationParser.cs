@@ -23,7 +23,8 @@ internal static class DeclarationParser
         [LayerKind.ResNet] = new[] { "EMANet.Runtime.Blocks.ResNet" },
         [LayerKind.Conv] = new[] { "EMANet.Runtime.Blocks.ConvBlock", "TorchSharp.Modules.Conv2d" },
         [LayerKind.Classifier] = new[] { "TorchSharp.Modules.Conv2d" },
-        [LayerKind.BatchNorm] = new[] { "TorchSharp.Modules.BatchNorm2d" },
+        // The project's BatchNorm2d, not TorchSharp's (whose training forward makes temporary Scalars; README.md, "TorchSharp Scalars").
+        [LayerKind.BatchNorm] = new[] { "EMANet.Runtime.Blocks.BatchNorm2d" },
         [LayerKind.ReLU] = new[] { "TorchSharp.Modules.ReLU" },
         [LayerKind.Dropout] = new[] { "TorchSharp.Modules.Dropout2d" },
         [LayerKind.MaxPool] = new[] { "TorchSharp.Modules.MaxPool2d" },
@@ -163,8 +164,12 @@ internal static class DeclarationParser
         bool convExtras = kind == LayerKind.Conv && (GetBool(args, "Norm", attributeName == "ConvBnReluAttribute") || GetBool(args, "Relu", attributeName == "ConvBnReluAttribute") || GetDouble(args, "Dropout", 0) != 0);
         if (field.Type.TypeKind != TypeKind.Error && Array.IndexOf(allowed, memberType.TrimEnd('?')) < 0)
         {
+            // Same simple name, other namespace (TorchSharp's BatchNorm2d for the project's): name both in full.
+            bool sameSimpleName = allowed.Any(a => a.Substring(a.LastIndexOf('.') + 1) == field.Type.Name);
+            var declared = sameSimpleName ? memberType.TrimEnd('?') : field.Type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat);
+            var expected = sameSimpleName ? allowed : allowed.Select(a => a.Substring(a.LastIndexOf('.') + 1));
             problems.Add(new ParseProblem(DiagnosticIds.MemberTypeMismatch,
-                $"field '{field.Name}' is declared as '{field.Type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat)}' but a [{attributeName.Replace("Attribute", "")}] layer is a {string.Join(" or ", allowed.Select(a => a.Substring(a.LastIndexOf('.') + 1)))}",
+                $"field '{field.Name}' is declared as '{declared}' but a [{attributeName.Replace("Attribute", "")}] layer is a {string.Join(" or ", expected)}",
                 typeLocation));
         }
         else if (kind == LayerKind.Conv && field.Type.Name == "Conv2d" && convExtras)

@@ -21,17 +21,17 @@ public sealed class Aspp : FusableBlock
         rates ??= [12, 24, 36];
         var branches = new List<nn.Module<Tensor, Tensor>>
         {
-            nn.Sequential(nn.Conv2d(inChannels, outChannels, 1, bias: false), nn.BatchNorm2d(outChannels), nn.ReLU(inplace: true)),
+            nn.Sequential(nn.Conv2d(inChannels, outChannels, 1, bias: false), new BatchNorm2d(outChannels), nn.ReLU(inplace: true)),
         };
         foreach (var rate in rates)
-            branches.Add(nn.Sequential(nn.Conv2d(inChannels, outChannels, 3, padding: rate, dilation: rate, bias: false), nn.BatchNorm2d(outChannels), nn.ReLU(inplace: true)));
+            branches.Add(nn.Sequential(nn.Conv2d(inChannels, outChannels, 3, padding: rate, dilation: rate, bias: false), new BatchNorm2d(outChannels), nn.ReLU(inplace: true)));
         if (imagePooling)
-            branches.Add(nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(inChannels, outChannels, 1, bias: false), nn.BatchNorm2d(outChannels), nn.ReLU(inplace: true)));
+            branches.Add(nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(inChannels, outChannels, 1, bias: false), new BatchNorm2d(outChannels), nn.ReLU(inplace: true)));
         _imagePooling = imagePooling;
         convs = nn.ModuleList(branches.ToArray());
         var projection = new List<nn.Module<Tensor, Tensor>>
         {
-            nn.Conv2d(outChannels * branches.Count, outChannels, 1, bias: false), nn.BatchNorm2d(outChannels), nn.ReLU(inplace: true),
+            nn.Conv2d(outChannels * branches.Count, outChannels, 1, bias: false), new BatchNorm2d(outChannels), nn.ReLU(inplace: true),
         };
         if (dropout > 0) projection.Add(nn.Dropout(dropout));
         project = nn.Sequential(projection);
@@ -73,7 +73,7 @@ public sealed class Aspp : FusableBlock
             var pooled = convs[convs.Count - 1].forward(input);
             var weight = projection.weight;
             var poolBias = nn.functional.conv2d(pooled, weight.narrow(1, spatialChannels, weight.shape[1] - spatialChannels));
-            y = nn.functional.conv2d(features, weight.narrow(1, 0, spatialChannels), projection.bias).add_(poolBias);
+            y = nn.functional.conv2d(features, weight.narrow(1, 0, spatialChannels), projection.bias).add_(poolBias, Scalars.One);
         }
         else
         {

@@ -21,7 +21,7 @@ public sealed class ConvBlock : FusableBlock
     {
         if (padding < 0) padding = dilation * (kernel - 1) / 2;
         conv = nn.Conv2d(inChannels, outChannels, kernel, stride: stride, padding: padding, dilation: dilation, groups: groups, bias: bias);
-        if (norm) bn = nn.BatchNorm2d(outChannels);
+        if (norm) bn = new BatchNorm2d(outChannels);
         if (dropout > 0) this.dropout = nn.Dropout2d(dropout);
         _relu = relu;
         RegisterComponents();

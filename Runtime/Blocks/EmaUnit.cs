@@ -12,6 +12,10 @@ namespace EMANet.Runtime.Blocks;
 public sealed class EmaUnit : FusableBlock
 {
     private const double Epsilon = 1e-6;
+    // Held for the process (README.md, "TorchSharp Scalars"): a temporary Scalar can be finalized while libtorch reads it.
+    private static readonly Scalar EpsilonScalar = Epsilon.ToScalar();
+    private readonly Scalar _momentumScalar;
+    private readonly Scalar _oneMinusMomentumScalar;
 
     // Field names are the state-dict keys (RegisterComponents).
     private readonly Conv2d conv1;
@@ -33,16 +37,18 @@ public sealed class EmaUnit : FusableBlock
         Iterations = iterations;
         Momentum = momentum;
         Renormalize = renormalize;
+        _momentumScalar = momentum.ToScalar();
+        _oneMinusMomentumScalar = (1 - momentum).ToScalar();
 
         conv1 = nn.Conv2d(channels, channels, 1, bias: true);
         conv2 = nn.Sequential(
             nn.Conv2d(channels, channels, 1, bias: false),
-            nn.BatchNorm2d(channels, momentum: batchNormMomentum));
+            new BatchNorm2d(channels, momentum: batchNormMomentum));
         using (no_grad())
         {
-            var init = normal(0, Math.Sqrt(2.0 / bases), new long[] { 1, channels, bases });
+            using var std = Math.Sqrt(2.0 / bases).ToScalar();
+            using var init = randn(new long[] { 1, channels, bases }).mul_(std);   // normal(0, std), as torch.normal computes it
             mu = L2NormalizeOverChannels(init);
-            init.Dispose();
         }
         RegisterComponents();
         Initialization.InitializeConvAndNorm(this);
@@ -90,14 +96,14 @@ public sealed class EmaUnit : FusableBlock
             for (int t = 0; t < Iterations; t++)
             {
                 if (t > 0) z = Responsibilities(x, bases);
-                var normalized = z / (Epsilon + z.sum(1, keepdim: true));
+                var normalized = z / z.sum(1, keepdim: true).add(EpsilonScalar, Scalars.One);
                 bases = L2NormalizeOverChannels(x.bmm(normalized));
             }
         }
         // Reconstruction carries gradient only through what follows; conv1 gets none (by design).
         var reconstructed = bases.matmul(z.permute(0, 2, 1)).view(b, c, h, w);
         reconstructed = reconstructed.relu_();   // in place: the product's backward needs its operands, not its result
-        var output = Run(conv2, reconstructed).add_(identity).relu_();   // conv2 ends in BN, whose backward needs its input
+        var output = Run(conv2, reconstructed).add_(identity, Scalars.One).relu_();   // conv2 ends in BN, whose backward needs its input
 
         if (training)
         {
@@ -132,10 +138,10 @@ public sealed class EmaUnit : FusableBlock
         for (int t = 0; t < Iterations; t++)
         {
             z = nn.functional.softmax(xt.bmm(bases), 2);
-            var normalized = z / z.sum(1, keepdim: true).add_(Epsilon);
+            var normalized = z / z.sum(1, keepdim: true).add_(EpsilonScalar, Scalars.One);
             var m = x.bmm(normalized);
             normalized.Dispose();
-            bases = m.div_(m.norm(1, keepdim: true).add_(Epsilon));
+            bases = m.div_(m.norm(1, keepdim: true).add_(EpsilonScalar, Scalars.One));
             if (t < Iterations - 1) z.Dispose();
         }
         var reconstructed = bases.bmm(z.permute(0, 2, 1)).view(b, c, h, w).relu_();
@@ -144,7 +150,7 @@ public sealed class EmaUnit : FusableBlock
             LastResponsibilities?.Dispose();
             LastResponsibilities = z.clone().DetachFromDisposeScope();
         }
-        var output = conv2.forward(reconstructed).add_(input).relu_();
+        var output = conv2.forward(reconstructed).add_(input, Scalars.One).relu_();
         return output.MoveToOuterDisposeScope();
     }
 
@@ -165,7 +171,7 @@ public sealed class EmaUnit : FusableBlock
         if (_pendingBases is null) return;
         using (no_grad())
         {
-            mu.mul_(Momentum).add_(_pendingBases.to(mu.dtype, mu.device), alpha: 1 - Momentum);
+            mu.mul_(_momentumScalar).add_(_pendingBases.to(mu.dtype, mu.device), _oneMinusMomentumScalar);
             if (Renormalize)
             {
                 using var normalized = L2NormalizeOverChannels(mu);
@@ -180,7 +186,7 @@ public sealed class EmaUnit : FusableBlock
         nn.functional.softmax(x.permute(0, 2, 1).bmm(bases), 2);
 
     private static Tensor L2NormalizeOverChannels(Tensor bases) =>
-        bases / (Epsilon + bases.norm(1, keepdim: true));
+        bases / bases.norm(1, keepdim: true).add(EpsilonScalar, Scalars.One);
 
     protected override void Dispose(bool disposing)
     {
@@ -188,6 +194,8 @@ public sealed class EmaUnit : FusableBlock
         {
             _pendingBases?.Dispose();
             LastResponsibilities?.Dispose();
+            _momentumScalar.Dispose();
+            _oneMinusMomentumScalar.Dispose();
         }
         base.Dispose(disposing);
     }

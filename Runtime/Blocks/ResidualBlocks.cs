@@ -17,14 +17,14 @@ public sealed class Bottleneck : FusableBlock
     public Bottleneck(int inChannels, int planes, int outChannels, int stride, int dilation, bool downsample) : base(nameof(Bottleneck))
     {
         conv1 = nn.Conv2d(inChannels, planes, 1, bias: false);
-        bn1 = nn.BatchNorm2d(planes);
+        bn1 = new BatchNorm2d(planes);
         conv2 = nn.Conv2d(planes, planes, 3, stride: stride, padding: dilation, dilation: dilation, bias: false);
-        bn2 = nn.BatchNorm2d(planes);
+        bn2 = new BatchNorm2d(planes);
         conv3 = nn.Conv2d(planes, outChannels, 1, bias: false);
-        bn3 = nn.BatchNorm2d(outChannels);
+        bn3 = new BatchNorm2d(outChannels);
         relu = nn.ReLU(inplace: true);   // on BN outputs and the residual sum, which no backward needs (as torchvision)
         if (downsample)
-            this.downsample = nn.Sequential(nn.Conv2d(inChannels, outChannels, 1, stride: stride, bias: false), nn.BatchNorm2d(outChannels));
+            this.downsample = nn.Sequential(nn.Conv2d(inChannels, outChannels, 1, stride: stride, bias: false), new BatchNorm2d(outChannels));
         RegisterComponents();
     }
 
@@ -36,7 +36,7 @@ public sealed class Bottleneck : FusableBlock
         x = relu.forward(bn2!.forward(Run(conv2, x)));
         x = bn3!.forward(Run(conv3, x));
         var identity = downsample is null ? input : Run(downsample, input);
-        return relu.forward(x.add_(identity)).MoveToOuterDisposeScope();
+        return relu.forward(x.add_(identity, Scalars.One)).MoveToOuterDisposeScope();
     }
 
     private Tensor FusedForward(Tensor input)
@@ -49,11 +49,11 @@ public sealed class Bottleneck : FusableBlock
         a.Dispose();
         var x = conv3.forward(b);
         b.Dispose();
-        if (downsample is null) x.add_(input);
+        if (downsample is null) x.add_(input, Scalars.One);
         else
         {
             using var identity = downsample.forward(input);
-            x.add_(identity);
+            x.add_(identity, Scalars.One);
         }
         return x.relu_().MoveToOuterDisposeScope();
     }
@@ -93,12 +93,12 @@ public sealed class BasicBlock : FusableBlock
     public BasicBlock(int inChannels, int outChannels, int stride, int dilation, bool downsample) : base(nameof(BasicBlock))
     {
         conv1 = nn.Conv2d(inChannels, outChannels, 3, stride: stride, padding: dilation, dilation: dilation, bias: false);
-        bn1 = nn.BatchNorm2d(outChannels);
+        bn1 = new BatchNorm2d(outChannels);
         conv2 = nn.Conv2d(outChannels, outChannels, 3, padding: dilation, dilation: dilation, bias: false);
-        bn2 = nn.BatchNorm2d(outChannels);
+        bn2 = new BatchNorm2d(outChannels);
         relu = nn.ReLU(inplace: true);   // on BN outputs and the residual sum, which no backward needs (as torchvision)
         if (downsample)
-            this.downsample = nn.Sequential(nn.Conv2d(inChannels, outChannels, 1, stride: stride, bias: false), nn.BatchNorm2d(outChannels));
+            this.downsample = nn.Sequential(nn.Conv2d(inChannels, outChannels, 1, stride: stride, bias: false), new BatchNorm2d(outChannels));
         RegisterComponents();
     }
 
@@ -109,7 +109,7 @@ public sealed class BasicBlock : FusableBlock
         var x = relu.forward(bn1!.forward(Run(conv1, input)));
         x = bn2!.forward(Run(conv2, x));
         var identity = downsample is null ? input : Run(downsample, input);
-        return relu.forward(x.add_(identity)).MoveToOuterDisposeScope();
+        return relu.forward(x.add_(identity, Scalars.One)).MoveToOuterDisposeScope();
     }
 
     private Tensor FusedForward(Tensor input)
@@ -120,11 +120,11 @@ public sealed class BasicBlock : FusableBlock
         var a = conv1.forward(input).relu_();
         var x = conv2.forward(a);
         a.Dispose();
-        if (downsample is null) x.add_(input);
+        if (downsample is null) x.add_(input, Scalars.One);
         else
         {
             using var identity = downsample.forward(input);
-            x.add_(identity);
+            x.add_(identity, Scalars.One);
         }
         return x.relu_().MoveToOuterDisposeScope();
     }

@@ -3,6 +3,7 @@ using EMANet.Runtime.Evaluation;
 using EMANet.Runtime.Imaging;
 using EMANet.Runtime.IO;
 using EMANet.Runtime.Networks;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace EMANet.Runtime.Workflows;
@@ -83,7 +84,9 @@ public static class SegmentationPredictor
         {
             var map = maps[b];
             float low = map.min().item<float>(), high = map.max().item<float>();
-            var values = ((map - low) / Math.Max(high - low, 1e-12f) * 255).to(uint8).data<byte>().ToArray();
+            // Scalars held for the calls (README.md, "TorchSharp Scalars").
+            using Scalar lowScalar = low.ToScalar(), rangeScalar = Math.Max(high - low, 1e-12f).ToScalar(), fullScale = 255L.ToScalar();
+            var values = map.sub(lowScalar).div(rangeScalar).mul(fullScale).to(uint8).data<byte>().ToArray();
             int top = b / columns * (h + gap), left = b % columns * (w + gap);
             for (int y = 0; y < h; y++)
                 for (int x = 0; x < w; x++)

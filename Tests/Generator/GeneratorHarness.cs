@@ -18,7 +18,8 @@ namespace EMANet.Tests.Generator;
 internal static class GeneratorHarness
 {
     /// <summary>What a Models/ file sees through its global usings.</summary>
-    public const string Usings = "using EMANet;\nusing EMANet.Runtime.Blocks;\nusing TorchSharp.Modules;\n\n";
+    // The alias picks the project's BatchNorm2d over TorchSharp's (both imported; README.md, "TorchSharp Scalars").
+    public const string Usings = "using EMANet;\nusing EMANet.Runtime.Blocks;\nusing TorchSharp.Modules;\nusing BatchNorm2d = EMANet.Runtime.Blocks.BatchNorm2d;\n\n";
 
     public static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.Latest);
 
