@@ -9,7 +9,22 @@ namespace EMANet.Bench;
 // no generated code and no EMANet.Runtime blocks: the baseline that shows what the generator's
 // output costs at run time. Same parameter names as the generated emanet-r101, so its state dict
 // loads into this module (the bench checks the outputs agree).
+//
+// The Scalar rule (README.md, "TorchSharp Scalars"): constants are held Scalars, adds pass alpha. The one exception is
+// TorchSharp's own BatchNorm2d, kept because this is the plain-TorchSharp baseline: its training forward makes temporary
+// Scalars (num_batches_tracked.add_(1)), harmless here only because the bench runs no other managed thread while timing.
+#pragma warning disable RS0030 // TorchSharp's BatchNorm2d (see above); every other banned API stays banned in this file.
 
+#pragma warning restore RS0030
+
+/// <summary>Scalars the hand-written modules pass to libtorch, held for the process.</summary>
+internal static class HwScalars
+{
+    public static readonly Scalar One = 1L.ToScalar();
+    public static readonly Scalar Epsilon = 1e-6.ToScalar();
+}
+
+#pragma warning disable RS0030 // TorchSharp's BatchNorm2d: the baseline's own (see the file header).
 internal sealed class HwBottleneck : nn.Module<Tensor, Tensor>
 {
     private readonly Conv2d conv1, conv2, conv3;
@@ -32,7 +47,7 @@ internal sealed class HwBottleneck : nn.Module<Tensor, Tensor>
         var y = bn1.forward(conv1.forward(x)).relu_();
         y = bn2.forward(conv2.forward(y)).relu_();
         y = bn3.forward(conv3.forward(y));
-        return y.add_(downsample?.forward(x) ?? x).relu_().MoveToOuterDisposeScope();
+        return y.add_(downsample?.forward(x) ?? x, HwScalars.One).relu_().MoveToOuterDisposeScope();
     }
 }
 
@@ -112,8 +127,9 @@ internal sealed class HwEmaUnit : nn.Module<Tensor, Tensor>
         conv2 = nn.Sequential(nn.Conv2d(c, c, 1, bias: false), nn.BatchNorm2d(c));
         using (no_grad())
         {
-            var init = normal(0, Math.Sqrt(2.0 / K), [1, c, K]);
-            mu = init / (1e-6 + init.norm(1, keepdim: true));
+            using var std = Math.Sqrt(2.0 / K).ToScalar();
+            var init = randn([1, c, K]).mul_(std);   // normal(0, std), as torch.normal computes it
+            mu = init / init.norm(1, keepdim: true).add(HwScalars.Epsilon, HwScalars.One);
             nn.init.normal_(conv1.weight, 0, Math.Sqrt(2.0 / c)); nn.init.zeros_(conv1.bias!);
             nn.init.normal_(((Conv2d)conv2[0]).weight, 0, Math.Sqrt(2.0 / c));
         }
@@ -132,12 +148,12 @@ internal sealed class HwEmaUnit : nn.Module<Tensor, Tensor>
             for (int t = 0; t < T; t++)
             {
                 z = F.softmax(x.permute(0, 2, 1).bmm(bases), 2);
-                var m = x.bmm(z / (1e-6 + z.sum(1, keepdim: true)));
-                bases = m / (1e-6 + m.norm(1, keepdim: true));
+                var m = x.bmm(z / z.sum(1, keepdim: true).add(HwScalars.Epsilon, HwScalars.One));
+                bases = m / m.norm(1, keepdim: true).add(HwScalars.Epsilon, HwScalars.One);
             }
         }
         var y = bases.bmm(z.permute(0, 2, 1)).view(b, c, h, w).relu_();
-        return conv2.forward(y).add_(input).relu_().MoveToOuterDisposeScope();
+        return conv2.forward(y).add_(input, HwScalars.One).relu_().MoveToOuterDisposeScope();
     }
 }
 
@@ -163,3 +179,4 @@ internal sealed class HandWrittenEmaNet : nn.Module<Tensor, Tensor>
         return F.interpolate(y, [x.shape[2], x.shape[3]], mode: InterpolationMode.Bilinear, align_corners: true).MoveToOuterDisposeScope();
     }
 }
+#pragma warning restore RS0030

@@ -98,7 +98,8 @@ namespace EMANet.Bench
                 var mm = Measure.Time(() => { using var c = a.matmul(b); }, warmup, runs, $"matmul {dtype}");
                 rows.Add(Row("matmul_2048", dtype, 2.0 * n * n * n, mm));
                 var x = randn(1, 256, 65, 65).to(dtype);
-                var w = (randn(256, 256, 3, 3) * 0.02).to(dtype);
+                using var weightScale = 0.02.ToScalar();   // held for the call (README.md, "TorchSharp Scalars")
+                var w = randn(256, 256, 3, 3).mul(weightScale).to(dtype);
                 var conv = Measure.Time(() => { using var y = nn.functional.conv2d(x, w, padding: [1, 1]); }, warmup, runs, $"conv3x3 {dtype}");
                 rows.Add(Row("conv3x3_256_65", dtype, 2.0 * 9 * 256 * 256 * 65 * 65, conv));
                 // The same conv with channels-last (NHWC-strided) input and weight.
@@ -189,7 +190,9 @@ namespace EMANet.Bench
             var trainable = net.parameters().Where(p => p.requires_grad).ToArray();
             using SGD optimizer = optimizerKind switch
             {
+#pragma warning disable RS0030 // --optimizer sgd measures TorchSharp's own SGD (temporary Scalars per step; no other managed thread runs here).
                 "sgd" => optim.SGD(trainable, 0.009, momentum: 0.9, weight_decay: 1e-4),
+#pragma warning restore RS0030
                 "flat" => new FlatSgd([new SGD.ParamGroup(trainable, lr: 0.009, momentum: 0.9, weight_decay: 1e-4)], 0.009, momentum: 0.9, weight_decay: 1e-4),
                 _ => throw new ArgumentException("--optimizer must be sgd or flat"),
             };
@@ -243,7 +246,7 @@ namespace EMANet.Bench
             {
                 net.train();
                 foreach (var (_, m) in net.named_modules())
-                    if (m is BatchNorm2d bn) bn.momentum = 1.0;
+                    if (m is EMANet.Runtime.Blocks.BatchNorm2d bn) bn.momentum = 1.0;
                 random.manual_seed(2);
                 using var calibration = randn(1, 3, size, size);
                 using var _ = net.forward(calibration);

@@ -295,7 +295,7 @@ internal static class NetworkEmitter
                 case LayerKind.Classifier:
                     return $"new {Blocks}.Conv2d({inChannels}, classes, 1, bias: true)";
                 case LayerKind.BatchNorm:
-                    return $"{Torch}.nn.BatchNorm2d({inChannels})";
+                    return $"new {Blocks}.BatchNorm2d({inChannels})";
                 case LayerKind.ReLU:
                     return $"{Torch}.nn.ReLU()";
                 case LayerKind.Dropout:

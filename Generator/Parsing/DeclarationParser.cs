@@ -23,7 +23,8 @@ internal static class DeclarationParser
         [LayerKind.ResNet] = new[] { "EMANet.Runtime.Blocks.ResNet" },
         [LayerKind.Conv] = new[] { "EMANet.Runtime.Blocks.ConvBlock", "EMANet.Runtime.Blocks.Conv2d" },
         [LayerKind.Classifier] = new[] { "EMANet.Runtime.Blocks.Conv2d" },
-        [LayerKind.BatchNorm] = new[] { "TorchSharp.Modules.BatchNorm2d" },
+        // The project's BatchNorm2d, not TorchSharp's (whose training forward makes temporary Scalars; README.md, "TorchSharp Scalars").
+        [LayerKind.BatchNorm] = new[] { "EMANet.Runtime.Blocks.BatchNorm2d" },
         [LayerKind.ReLU] = new[] { "TorchSharp.Modules.ReLU" },
         [LayerKind.Dropout] = new[] { "TorchSharp.Modules.Dropout2d" },
         [LayerKind.MaxPool] = new[] { "TorchSharp.Modules.MaxPool2d" },
@@ -163,7 +164,7 @@ internal static class DeclarationParser
         bool convExtras = kind == LayerKind.Conv && (GetBool(args, "Norm", attributeName == "ConvBnReluAttribute") || GetBool(args, "Relu", attributeName == "ConvBnReluAttribute") || GetDouble(args, "Dropout", 0) != 0);
         if (field.Type.TypeKind != TypeKind.Error && Array.IndexOf(allowed, memberType.TrimEnd('?')) < 0)
         {
-            // Same simple name, other namespace (TorchSharp.Modules.Conv2d for the project's Conv2d): name both in full.
+            // Same simple name, other namespace (TorchSharp's Conv2d or BatchNorm2d for the project's): name both in full.
             bool sameSimpleName = allowed.Any(a => a.Substring(a.LastIndexOf('.') + 1) == field.Type.Name);
             var declared = sameSimpleName ? memberType.TrimEnd('?') : field.Type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat);
             var expected = string.Join(" or ", allowed.Select(a => sameSimpleName ? a : a.Substring(a.LastIndexOf('.') + 1)));

@@ -20,17 +20,17 @@ public sealed class Aspp : FusableBlock
         rates ??= [12, 24, 36];
         var branches = new List<nn.Module<Tensor, Tensor>>
         {
-            nn.Sequential(new Conv2d(inChannels, outChannels, 1, bias: false), nn.BatchNorm2d(outChannels), nn.ReLU(inplace: true)),
+            nn.Sequential(new Conv2d(inChannels, outChannels, 1, bias: false), new BatchNorm2d(outChannels), nn.ReLU(inplace: true)),
         };
         foreach (var rate in rates)
-            branches.Add(nn.Sequential(new Conv2d(inChannels, outChannels, 3, padding: rate, dilation: rate, bias: false), nn.BatchNorm2d(outChannels), nn.ReLU(inplace: true)));
+            branches.Add(nn.Sequential(new Conv2d(inChannels, outChannels, 3, padding: rate, dilation: rate, bias: false), new BatchNorm2d(outChannels), nn.ReLU(inplace: true)));
         if (imagePooling)
-            branches.Add(nn.Sequential(nn.AdaptiveAvgPool2d(1), new Conv2d(inChannels, outChannels, 1, bias: false), nn.BatchNorm2d(outChannels), nn.ReLU(inplace: true)));
+            branches.Add(nn.Sequential(nn.AdaptiveAvgPool2d(1), new Conv2d(inChannels, outChannels, 1, bias: false), new BatchNorm2d(outChannels), nn.ReLU(inplace: true)));
         _imagePooling = imagePooling;
         convs = nn.ModuleList(branches.ToArray());
         var projection = new List<nn.Module<Tensor, Tensor>>
         {
-            new Conv2d(outChannels * branches.Count, outChannels, 1, bias: false), nn.BatchNorm2d(outChannels), nn.ReLU(inplace: true),
+            new Conv2d(outChannels * branches.Count, outChannels, 1, bias: false), new BatchNorm2d(outChannels), nn.ReLU(inplace: true),
         };
         if (dropout > 0) projection.Add(nn.Dropout(dropout));
         project = nn.Sequential(projection);

@@ -22,7 +22,7 @@ public sealed class ConvBlock : FusableBlock
     {
         if (padding < 0) padding = dilation * (kernel - 1) / 2;
         conv = new Conv2d(inChannels, outChannels, kernel, stride: stride, padding: padding, dilation: dilation, groups: groups, bias: bias);
-        if (norm) bn = nn.BatchNorm2d(outChannels);
+        if (norm) bn = new BatchNorm2d(outChannels);
         if (relu) this.relu = nn.ReLU(inplace: true);   // in place: neither BN's nor the conv's backward needs this tensor
         if (dropout > 0) this.dropout = nn.Dropout2d(dropout);
         RegisterComponents();

@@ -23,8 +23,7 @@ public sealed class EmaUnit : FusableBlock
     private Tensor? _pendingBases;
 
     // Held for the unit's lifetime: a Scalar made on the fly is freed by its finalizer, possibly while libtorch reads it.
-    private readonly Scalar _epsilon = Epsilon.ToScalar();
-    private readonly Scalar _one = 1.ToScalar();
+    private static readonly Scalar EpsilonScalar = Epsilon.ToScalar();
     private readonly Scalar _momentum;
     private readonly Scalar _oneMinusMomentum;
 
@@ -46,12 +45,12 @@ public sealed class EmaUnit : FusableBlock
         conv1 = new Conv2d(channels, channels, 1, bias: true);
         conv2 = nn.Sequential(
             new Conv2d(channels, channels, 1, bias: false),
-            nn.BatchNorm2d(channels, momentum: batchNormMomentum));
+            new BatchNorm2d(channels, momentum: batchNormMomentum));
         using (no_grad())
         {
-            var init = normal(0, Math.Sqrt(2.0 / bases), new long[] { 1, channels, bases });   // 1 x C x K
+            using var std = Math.Sqrt(2.0 / bases).ToScalar();
+            using var init = randn(new long[] { 1, channels, bases }).mul_(std);   // 1 x C x K: normal(0, std), as torch.normal computes it
             mu = L2NormalizeOverChannels(init);
-            init.Dispose();
         }
         RegisterComponents();
         Initialization.InitializeConvAndNorm(this);
@@ -104,7 +103,7 @@ public sealed class EmaUnit : FusableBlock
             for (int t = 0; t < Iterations; t++)
             {
                 z = nn.functional.softmax(xt.bmm(bases), 2);        // B x N x K   E-step: responsibilities
-                var mass = z.sum(1, keepdim: true).add_(_epsilon, _one);   // B x 1 x K
+                var mass = z.sum(1, keepdim: true).add_(EpsilonScalar, Scalars.One);   // B x 1 x K
                 var normalized = z.div(mass);                       // B x N x K
                 bases = L2NormalizeOverChannels(x.bmm(normalized)); // B x C x K   M-step
             }
@@ -113,7 +112,7 @@ public sealed class EmaUnit : FusableBlock
         var reconstructed = bases.bmm(z.permute(0, 2, 1));         // B x C x N
         reconstructed = reconstructed.view(b, c, h, w).relu_();     // B x C x H x W
         var y = conv2.call(reconstructed);                          // B x C x H x W (conv2 ends in BN until fused)
-        y = y.add_(input, _one).relu_();                            // B x C x H x W
+        y = y.add_(input, Scalars.One).relu_();                            // B x C x H x W
 
         if (training)
         {
@@ -158,7 +157,7 @@ public sealed class EmaUnit : FusableBlock
 
     /// <summary>bases / (eps + ||bases|| over C), 1 or B x C x K.</summary>
     private Tensor L2NormalizeOverChannels(Tensor bases) =>
-        bases.div(bases.norm(1, keepdim: true).add_(_epsilon, _one));
+        bases.div(bases.norm(1, keepdim: true).add_(EpsilonScalar, Scalars.One));
 
     protected override void Dispose(bool disposing)
     {
@@ -166,7 +165,8 @@ public sealed class EmaUnit : FusableBlock
         {
             _pendingBases?.Dispose();
             LastResponsibilities?.Dispose();
-            foreach (var scalar in new[] { _epsilon, _one, _momentum, _oneMinusMomentum }) scalar.Dispose();
+            _momentum.Dispose();
+            _oneMinusMomentum.Dispose();
         }
         base.Dispose(disposing);
     }

@@ -28,8 +28,8 @@ public sealed class ResidualAdd() : nn.Module(nameof(ResidualAdd))
 {
     public Tensor forward(params Tensor[] inputs)
     {
-        var sum = inputs[0] + inputs[1];
-        for (int i = 2; i < inputs.Length; i++) sum = sum + inputs[i];
+        var sum = inputs[0].add(inputs[1], Scalars.One);
+        for (int i = 2; i < inputs.Length; i++) sum = sum.add(inputs[i], Scalars.One);
         return sum;
     }
 }

@@ -33,8 +33,6 @@ public abstract class FusableBlock : nn.Module<Tensor, Tensor>, IFusableForInfer
 {
     protected FusableBlock(string name) : base(name) { }
 
-    /// <summary>The alpha of residual adds, held for the process's lifetime (a Scalar made per call is freed by its finalizer, possibly while libtorch reads it).</summary>
-    protected static readonly Scalar One = 1.ToScalar();
 
     /// <inheritdoc />
     public bool IsFusedForInference { get; private set; }
@@ -114,11 +112,12 @@ public static class Fusion
         using var _ = no_grad();
         var weight = conv.weight;
         var dtype = weight.dtype;
-        var scale = (bn.running_var.to(float64) + bn.eps).rsqrt();
+        using var eps = bn.eps.ToScalar();   // held for the call (README.md, "TorchSharp Scalars")
+        var scale = bn.running_var.to(float64).add(eps, Scalars.One).rsqrt();
         if (bn.weight is not null) scale = scale * bn.weight.to(float64);
         var bias = conv.bias is null ? zeros_like(bn.running_mean, dtype: float64) : conv.bias.to(float64);
         bias = (bias - bn.running_mean.to(float64)) * scale;
-        if (bn.bias is not null) bias = bias + bn.bias.to(float64);
+        if (bn.bias is not null) bias = bias.add(bn.bias.to(float64), Scalars.One);
         weight.mul_(scale.to(dtype).to(weight.device).view(-1, 1, 1, 1));
         var folded = bias.to(dtype).to(weight.device).DetachFromDisposeScope();
         if (conv.bias is null)

@@ -29,14 +29,14 @@ public sealed class ResNet : FusableBlock
         conv1 = stem == ResNetStem.Deep
             ? nn.Sequential(
                 new Conv2d(inputChannels, w[0], 3, stride: 2, padding: 1, bias: false),
-                nn.BatchNorm2d(w[0]),
+                new BatchNorm2d(w[0]),
                 nn.ReLU(inplace: true),
                 new Conv2d(w[0], w[1], 3, padding: 1, bias: false),
-                nn.BatchNorm2d(w[1]),
+                new BatchNorm2d(w[1]),
                 nn.ReLU(inplace: true),
                 new Conv2d(w[1], w[2], 3, padding: 1, bias: false))
             : new Conv2d(inputChannels, w[0], 7, stride: 2, padding: 3, bias: false);
-        bn1 = nn.BatchNorm2d(Plan.StemChannels);
+        bn1 = new BatchNorm2d(Plan.StemChannels);
         relu = nn.ReLU(inplace: true);   // ReLUs after batch norms run in place (BN's backward needs its input, not its output)
         maxpool = nn.MaxPool2d(3, 2, 1);
         var stages = Plan.Stages.Select(BuildStage).ToArray();

@@ -18,14 +18,14 @@ public sealed class Bottleneck : FusableBlock
     public Bottleneck(int inChannels, int planes, int outChannels, int stride, int dilation, bool downsample) : base(nameof(Bottleneck))
     {
         conv1 = new Conv2d(inChannels, planes, 1, bias: false);
-        bn1 = nn.BatchNorm2d(planes);
+        bn1 = new BatchNorm2d(planes);
         conv2 = new Conv2d(planes, planes, 3, stride: stride, padding: dilation, dilation: dilation, bias: false);
-        bn2 = nn.BatchNorm2d(planes);
+        bn2 = new BatchNorm2d(planes);
         conv3 = new Conv2d(planes, outChannels, 1, bias: false);
-        bn3 = nn.BatchNorm2d(outChannels);
+        bn3 = new BatchNorm2d(outChannels);
         relu = nn.ReLU(inplace: true);   // on BN outputs and the residual sum, which no backward needs (as torchvision)
         if (downsample)
-            this.downsample = nn.Sequential(new Conv2d(inChannels, outChannels, 1, stride: stride, bias: false), nn.BatchNorm2d(outChannels));
+            this.downsample = nn.Sequential(new Conv2d(inChannels, outChannels, 1, stride: stride, bias: false), new BatchNorm2d(outChannels));
         RegisterComponents();
     }
 
@@ -42,7 +42,7 @@ public sealed class Bottleneck : FusableBlock
         x = conv3.call(x);                           // B x out x H/s x W/s
         if (bn3 is not null) x = bn3.call(x);
         var identity = downsample is null ? input : downsample.call(input);
-        x = x.add_(identity, One);
+        x = x.add_(identity, Scalars.One);
         return relu.call(x).MoveToOuterDisposeScope();
     }
 
@@ -69,12 +69,12 @@ public sealed class BasicBlock : FusableBlock
     public BasicBlock(int inChannels, int outChannels, int stride, int dilation, bool downsample) : base(nameof(BasicBlock))
     {
         conv1 = new Conv2d(inChannels, outChannels, 3, stride: stride, padding: dilation, dilation: dilation, bias: false);
-        bn1 = nn.BatchNorm2d(outChannels);
+        bn1 = new BatchNorm2d(outChannels);
         conv2 = new Conv2d(outChannels, outChannels, 3, padding: dilation, dilation: dilation, bias: false);
-        bn2 = nn.BatchNorm2d(outChannels);
+        bn2 = new BatchNorm2d(outChannels);
         relu = nn.ReLU(inplace: true);   // on BN outputs and the residual sum, which no backward needs (as torchvision)
         if (downsample)
-            this.downsample = nn.Sequential(new Conv2d(inChannels, outChannels, 1, stride: stride, bias: false), nn.BatchNorm2d(outChannels));
+            this.downsample = nn.Sequential(new Conv2d(inChannels, outChannels, 1, stride: stride, bias: false), new BatchNorm2d(outChannels));
         RegisterComponents();
     }
 
@@ -88,7 +88,7 @@ public sealed class BasicBlock : FusableBlock
         x = conv2.call(x);                           // B x out x H/s x W/s
         if (bn2 is not null) x = bn2.call(x);
         var identity = downsample is null ? input : downsample.call(input);
-        x = x.add_(identity, One);
+        x = x.add_(identity, Scalars.One);
         return relu.call(x).MoveToOuterDisposeScope();
     }
 

@@ -6,6 +6,9 @@ namespace EMANet.Runtime.Data;
 /// <summary>Stacks prepared samples into the two tensors of a <see cref="SegmentationBatch"/>.</summary>
 internal static class BatchCollator
 {
+    // The label of padding pixels (the ignore index), held for the process (README.md, "TorchSharp Scalars").
+    private static readonly Scalar PaddingLabel = 255L.ToScalar();
+
     public static SegmentationBatch Collate(IReadOnlyList<PreparedSample> samples, int epoch, int indexInEpoch, long iteration)
     {
         var count = samples.Count;
@@ -21,7 +24,7 @@ internal static class BatchCollator
             if (!uniform)
             {
                 images.zero_();
-                labels.fill_(255);
+                labels.fill_(PaddingLabel);
             }
             using var imageData = images.data<float>();
             using var labelData = labels.data<long>();

@@ -42,14 +42,17 @@ public sealed class ConfusionMatrix
         using var scope = NewDisposeScope();
         var truth = labels.to(predictions.device).to_type(ScalarType.Int64).flatten();
         var predicted = predictions.to_type(ScalarType.Int64).flatten();
-        var keep = truth.ne(IgnoreIndex);
+        // Scalars held for the calls (README.md, "TorchSharp Scalars").
+        using var ignoreIndex = IgnoreIndex.ToScalar();
+        using var classes = ((long)Classes).ToScalar();
+        var keep = truth.ne(ignoreIndex);
         truth = truth.masked_select(keep);
         predicted = predicted.masked_select(keep);
         if (truth.numel() == 0)
             return;
         CheckRange(truth, "label", $" (or {IgnoreIndex}, ignored)");
         CheckRange(predicted, "prediction", "");
-        var counts = (truth * Classes + predicted).bincount(null, (long)Classes * Classes).cpu();
+        var counts = truth.mul(classes).add(predicted, Scalars.One).bincount(null, (long)Classes * Classes).cpu();
         var values = counts.data<long>().ToArray();
         for (var i = 0; i < _counts.Length; i++)
             _counts[i] += values[i];
@@ -85,8 +88,8 @@ public sealed class ConfusionMatrix
 
     private void CheckRange(Tensor values, string what, string alternative)
     {
-        var min = values.min().ToInt64();
-        var max = values.max().ToInt64();
+        var min = values.min().item<long>();
+        var max = values.max().item<long>();
         if (min < 0 || max >= Classes)
             throw new ArgumentException($"{what} values span [{min}, {max}], outside [0, {Classes}){alternative}");
     }

@@ -59,11 +59,12 @@ public sealed class MultiScaleInference : IInferenceStrategy
                     sum.MoveToOuterDisposeScope();
                 }
                 else
-                    sum.add_(probabilities);
+                    sum.add_(probabilities, Scalars.One);
                 passes++;
             }
         }
-        return sum!.div(passes).MoveToOuterDisposeScope();
+        using var passCount = ((long)passes).ToScalar();   // held for the call (README.md, "TorchSharp Scalars")
+        return sum!.div(passCount).MoveToOuterDisposeScope();
     }
 
     private static Tensor Resize(Tensor input, long height, long width) =>

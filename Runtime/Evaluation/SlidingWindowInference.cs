@@ -70,8 +70,8 @@ public sealed class SlidingWindowInference : IInferenceStrategy
                 sums = zeros([batch, logits.shape[1], height, width], logits.dtype, logits.device);
                 sums.MoveToOuterDisposeScope();
             }
-            sums.narrow(2, top, h).narrow(3, left, w).add_(logits);
-            counts.narrow(2, top, h).narrow(3, left, w).add_(1);
+            sums.narrow(2, top, h).narrow(3, left, w).add_(logits, Scalars.One);
+            counts.narrow(2, top, h).narrow(3, left, w).add_(Scalars.One, Scalars.One);
         }
         return sums!.div(counts).MoveToOuterDisposeScope();
     }

@@ -48,7 +48,9 @@ public sealed class FlatSgd : SGD
     /// <summary>Creates the optimizer over <paramref name="groups"/> (each with its own options, as for <see cref="SGD"/>); the defaults fill options a group leaves unset.</summary>
     /// <exception cref="ArgumentException">dampening ≠ 0, Nesterov momentum, maximize, parameters of different dtypes or devices, a non-floating-point or non-leaf parameter, or a parameter in two groups.</exception>
     public FlatSgd(IEnumerable<ParamGroup> groups, double lr, double momentum = 0, double dampening = 0, double weight_decay = 0, bool nesterov = false)
+#pragma warning disable RS0030 // SGD's constructor is banned for its step (temporary Scalars); this class overrides step and never calls SGD's.
         : base(groups, lr, momentum, dampening, weight_decay, nesterov, maximize: false)
+#pragma warning restore RS0030
     {
         // Checked after SGD's constructor: an exception thrown before it leaves an object whose finalizer (SGD.Dispose) fails.
         try
@@ -112,15 +114,20 @@ public sealed class FlatSgd : SGD
                 var lr = options.LearningRate!.Value;
                 var momentum = options.momentum!.Value;
                 var weightDecay = options.weight_decay!.Value;
-                var gradient = weightDecay != 0 ? flat.Gradients.add(flat.Parameters, alpha: weightDecay) : flat.Gradients;
+                // The options may change between steps (the learning rate does): Scalars made and disposed here, held for the
+                // calls (an implicit conversion's temporary can be finalized while libtorch reads it; README.md, "TorchSharp Scalars").
+                using var weightDecayScalar = weightDecay.ToScalar();
+                using var momentumScalar = momentum.ToScalar();
+                using var minusLr = (-lr).ToScalar();
+                var gradient = weightDecay != 0 ? flat.Gradients.add(flat.Parameters, weightDecayScalar) : flat.Gradients;
                 if (momentum != 0)
                 {
-                    flat.Momentum.mul_(momentum).add_(gradient);
-                    flat.Parameters.add_(flat.Momentum, alpha: -lr);
+                    flat.Momentum.mul_(momentumScalar).add_(gradient, Scalars.One);
+                    flat.Parameters.add_(flat.Momentum, minusLr);
                 }
                 else
                 {
-                    flat.Parameters.add_(gradient, alpha: -lr);
+                    flat.Parameters.add_(gradient, minusLr);
                 }
             }
         }

@@ -40,7 +40,7 @@ public sealed class ParameterGroups
             {
                 if (!parameter.requires_grad || !seen.Add(parameter.Handle)) continue;
                 var name = moduleName.Length == 0 ? parameterName : moduleName + "." + parameterName;
-                var isNorm = child is NormBase;
+                var isNorm = child is EMANet.Runtime.Blocks.BatchNorm2d or NormBase;
                 if (parameterName == "bias") biases.Add((name, parameter));
                 else if (isNorm) undecayed.Add((name, parameter));
                 else if (child is Convolution || parameter.dim() > 1) decayed.Add((name, parameter));

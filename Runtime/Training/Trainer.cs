@@ -77,7 +77,7 @@ public sealed class Trainer : IDisposable
             throw new ArgumentException($"training precision {options.Precision} needs a generated network (ISegmentationNetwork); {network.GetName()} is not one");
         if (options.BatchNormMomentum is { } momentum)
             foreach (var module in _network.modules())
-                if (module is BatchNorm norm) norm.momentum = momentum;
+                if (module is EMANet.Runtime.Blocks.BatchNorm2d norm) norm.momentum = momentum;
 
         Groups = ParameterGroups.Of(_network);
         _optimizer = Groups.CreateOptimizer(options);
@@ -225,12 +225,16 @@ public sealed class Trainer : IDisposable
 
             var loss = nn.functional.cross_entropy(main, labels, ignore_index: Options.IgnoreIndex);
             if (auxiliary is not null && Options.AuxiliaryLossWeight > 0)
-                loss = loss + Options.AuxiliaryLossWeight * nn.functional.cross_entropy(auxiliary, labels, ignore_index: Options.IgnoreIndex);
+            {
+                using var weight = Options.AuxiliaryLossWeight.ToScalar();   // held for the call (README.md, "TorchSharp Scalars")
+                loss = loss.add(nn.functional.cross_entropy(auxiliary, labels, ignore_index: Options.IgnoreIndex), weight);
+            }
 
             var value = loss.item<float>();
             if (!float.IsFinite(value))
             {
-                var labelled = labels.ne(Options.IgnoreIndex).any().item<bool>();
+                using var ignoreIndex = Options.IgnoreIndex.ToScalar();
+                var labelled = labels.ne(ignoreIndex).any().item<bool>();
                 if (!labelled)
                     throw new InvalidOperationException($"the batch of iteration {iteration + 1} has no labelled pixel (every label is the ignore index {Options.IgnoreIndex}); the loss is undefined");
                 throw new TrainingDivergedException(iteration, value, learningRate, LastCheckpoint, _lastCheckpointIteration);

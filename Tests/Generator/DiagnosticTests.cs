@@ -113,6 +113,25 @@ public class DiagnosticTests
         AssertNotGenerated(run, "TorchSharpConv");
     }
 
+    [Fact]
+    public void EMA0002_TorchSharpsBatchNorm2d_NamesBothTypesInFull()
+    {
+        // The project's BatchNorm2d replaces TorchSharp's (README.md, "TorchSharp Scalars"); same simple name, so the message says which is which.
+        var run = Expect("""
+            namespace T;
+            [SegmentationNetwork("torchsharp-bn", InputHeight = 65, InputWidth = 65)]
+            public partial class TorchSharpBn
+            {
+                [Conv(8, 3)] private readonly ConvBlock a;
+                [BatchNorm] private readonly TorchSharp.Modules.BatchNorm2d bn;
+                [Classifier] private readonly Conv2d classifier;
+            }
+            """,
+            new Expected("EMA0002", Error, "TorchSharp.Modules.BatchNorm2d",
+                "field 'bn' is declared as 'TorchSharp.Modules.BatchNorm2d' but a [BatchNorm] layer is a EMANet.Runtime.Blocks.BatchNorm2d"));
+        AssertNotGenerated(run, "TorchSharpBn");
+    }
+
     // ---- EMA0003: invalid argument --------------------------------------------------------
 
     [Fact]

@@ -18,7 +18,8 @@ namespace EMANet.Tests.Generator;
 internal static class GeneratorHarness
 {
     /// <summary>What a Models/ file sees through its global usings.</summary>
-    public const string Usings = "using EMANet;\nusing EMANet.Runtime.Blocks;\nusing TorchSharp.Modules;\nusing Conv2d = EMANet.Runtime.Blocks.Conv2d;\n\n";
+// The aliases pick the project's Conv2d and BatchNorm2d over TorchSharp's (both namespaces imported), as Models/GlobalUsings.cs does.
+    public const string Usings = "using EMANet;\nusing EMANet.Runtime.Blocks;\nusing TorchSharp.Modules;\nusing Conv2d = EMANet.Runtime.Blocks.Conv2d;\nusing BatchNorm2d = EMANet.Runtime.Blocks.BatchNorm2d;\n\n";
 
     public static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.Latest);
 

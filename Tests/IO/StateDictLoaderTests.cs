@@ -10,7 +10,7 @@ public sealed class StateDictLoaderTests
 {
     private static nn.Module<Tensor, Tensor> ConvBn() => nn.Sequential(
         ("conv", nn.Conv2d(3, 4, 3, bias: false)),
-        ("bn", nn.BatchNorm2d(4)));
+        ("bn", new BatchNorm2d(4)));
 
     private static Dictionary<string, Tensor> ConvBnSource() => new()
     {
@@ -23,7 +23,7 @@ public sealed class StateDictLoaderTests
     };
 
     [Fact]
-    public void TorchSharpBatchNorm_KeepsNumBatchesTrackedInItsStateDict()
+    public void BatchNorm2d_KeepsNumBatchesTrackedInItsStateDict()
     {
         using var module = ConvBn();
         Assert.Equal(new[] { "conv.weight", "bn.weight", "bn.bias", "bn.running_mean", "bn.running_var", "bn.num_batches_tracked" },

@@ -4,6 +4,7 @@ using EMANet.Runtime.Networks;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using BatchNorm2d = EMANet.Runtime.Blocks.BatchNorm2d;
 
 namespace EMANet.Tests.Performance;
 
@@ -131,7 +132,7 @@ public class FusionTests
     {
         random.manual_seed(9);
         using var conv = new Conv2d(4, 6, 3, padding: 1, bias: true);
-        using var bn = nn.BatchNorm2d(6, eps: 1e-3);
+        using var bn = new BatchNorm2d(6, eps: 1e-3);
         RandomizeBatchNorms(bn);
         bn.eval();
         using var scope = NewDisposeScope();

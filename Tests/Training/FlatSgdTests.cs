@@ -19,7 +19,7 @@ public class FlatSgdTests
         manual_seed(seed);
         return nn.Sequential(
             ("conv1", nn.Conv2d(3, 4, 3, padding: 1)),
-            ("bn1", nn.BatchNorm2d(4)),
+            ("bn1", new EMANet.Runtime.Blocks.BatchNorm2d(4)),
             ("relu", nn.ReLU()),
             ("conv2", nn.Conv2d(4, 3, 1)));
     }

@@ -84,7 +84,9 @@ public class TrainerTests : IDisposable
         using var trainer = new Trainer(network, SyntheticData.Options(2) with { BatchNormMomentum = 3e-4 }, SyntheticData.Source(5));
         trainer.Train();
         Assert.False(before.allclose(network.EmaUnits[0].BasesBuffer), "the bases' moving average did not move");
-        Assert.All(network.modules().OfType<TorchSharp.Modules.BatchNorm>(), bn => Assert.Equal(3e-4, bn.momentum));
+        var norms = network.modules().OfType<EMANet.Runtime.Blocks.BatchNorm2d>().ToList();
+        Assert.NotEmpty(norms);
+        Assert.All(norms, bn => Assert.Equal(3e-4, bn.momentum));
         before.Dispose();
     }
 
