@@ -22,6 +22,13 @@ public sealed class WholeImageInference : IInferenceStrategy
         SizeRemainder = sizeRemainder;
     }
 
+    /// <summary>
+    /// The padding for a network of output stride <paramref name="outputStride"/> (1 or more): sizes stride * n + 1, the
+    /// align_corners convention (EMANet, DeepLab: 513 for stride 8); any size when the stride is 1 (a network without
+    /// downsampling), where "n + 1" would be a remainder outside [0, 1).
+    /// </summary>
+    public static WholeImageInference ForOutputStride(int outputStride) => new(outputStride, outputStride == 1 ? 0 : 1);
+
     public int SizeDivisor { get; }
     public int SizeRemainder { get; }
 

@@ -48,7 +48,7 @@ public static class SegmentationDataSource
         {
             var network = (nn.Module<Tensor, Tensor>)module;
             int stride = module is ISegmentationNetwork s ? s.OutputStride : 8;
-            return SegmentationEvaluator.Evaluate(network, validation, new WholeImageInference(stride, 1), validationLimit).MeanIoU;
+            return SegmentationEvaluator.Evaluate(network, validation, WholeImageInference.ForOutputStride(stride), validationLimit).MeanIoU;
         };
         return new TrainingData(batches, evaluate);
     }

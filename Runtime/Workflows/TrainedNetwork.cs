@@ -22,7 +22,9 @@ public static class TrainedNetwork
         var network = entry.Create(classes, input);
         try
         {
-            log?.Invoke(NetworkWeights.Load(network, weights, layout, strict));
+            // Load first, then report: `log?.Invoke(Load(...))` would skip the load itself when there is no log.
+            var summary = NetworkWeights.Load(network, weights, layout, strict);
+            log?.Invoke(summary);
             return network;
         }
         catch

@@ -170,7 +170,7 @@ public static class Commands
         var dataset = DatasetFactory.Parse(spec, new DatasetOptions { Split = arguments.Text("--split") ?? "val", Size = segmentation.InputShape.Height });
         IInferenceStrategy strategy = arguments.Int("--sliding") is { } crop
             ? new SlidingWindowInference(crop)
-            : new WholeImageInference(segmentation.OutputStride, 1);
+            : WholeImageInference.ForOutputStride(segmentation.OutputStride);
         var scales = arguments.Text("--scales");
         if (scales is not null || arguments.Has("--flip"))
             strategy = new MultiScaleInference(strategy, scales is null ? [1.0] : ParseScales(scales), arguments.Has("--flip"));

@@ -71,7 +71,7 @@ public class MixedPrecisionTests
     [Fact]
     public void Generated_network_routes_every_convolution_and_keeps_float32_logits()
     {
-        manual_seed(3);
+        TorchGlobalState.Seed(3);
         using var network = new TinyTestNet();
         network.eval();
         using var input = randn(2, 3, 33, 33);
@@ -99,7 +99,7 @@ public class MixedPrecisionTests
     [Fact]
     public void Bare_convolutions_and_the_classifier_run_in_bf16_too()
     {
-        manual_seed(4);
+        TorchGlobalState.Seed(4);
         using var network = new BareConvolutionsTestNet();
         network.eval();
         using var input = randn(2, 3, 9, 9);
@@ -117,7 +117,7 @@ public class MixedPrecisionTests
     [Fact]
     public void A_fused_network_refuses_mixed_precision_and_fusing_resets_it()
     {
-        manual_seed(5);
+        TorchGlobalState.Seed(5);
         using var network = new EmaNetTiny(3, new TensorShape(3, 33, 33));
         network.SetTrainingPrecision(TrainingPrecision.BFloat16Mixed);
         network.FuseForInference();
@@ -140,7 +140,7 @@ public class MixedPrecisionTests
     /// <summary>15 SGD steps of a tiny EMANet from a fixed initialisation on a fixed learnable batch; the losses.</summary>
     private static List<float> TrainFifteenSteps(TrainingPrecision precision)
     {
-        manual_seed(1);
+        TorchGlobalState.Seed(1);
         using var network = new EmaNetTiny(3, new TensorShape(3, 33, 33));
         network.SetTrainingPrecision(precision);
         network.train();
@@ -151,7 +151,7 @@ public class MixedPrecisionTests
         for (int step = 0; step < 15; step++)
         {
             using var scope = NewDisposeScope();
-            manual_seed(100 + step);   // the same dropout masks in both runs
+            TorchGlobalState.Seed(100 + step);   // the same dropout masks in both runs
             optimizer.zero_grad();
             var loss = nn.functional.cross_entropy(network.forward(images), labels);
             Assert.Equal(ScalarType.Float32, loss.dtype);

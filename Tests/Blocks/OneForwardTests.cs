@@ -21,9 +21,9 @@ public class OneForwardTests
     {
         static (Tensor Maps, (int, int) Size) Attention(bool fuse)
         {
-            random.manual_seed(21);                      // the same weights and statistics for both networks
+            TorchGlobalState.Seed(21);                      // the same weights and statistics for both networks
             using var network = new EmaNetTiny(5, new TensorShape(3, 65, 65));
-            FusionTests.RandomizeBatchNorms(network);
+            FusionTests.RandomizeBatchNorms(network, 21);
             network.eval();
             if (fuse) network.FuseForInference();
             var unit = network.EmaUnits[0];
@@ -46,7 +46,7 @@ public class OneForwardTests
     [InlineData(true)]
     public void Forward_hooks_fire_on_every_convolution_fused_or_not(bool fused)
     {
-        random.manual_seed(22);
+        TorchGlobalState.Seed(22);
         using var network = new EmaNetTiny(3, new TensorShape(3, 33, 33));
         network.eval();
         if (fused) network.FuseForInference();
@@ -76,7 +76,7 @@ public class OneForwardTests
     [Fact]
     public void Fusion_removes_every_batch_norm_and_dropout_from_the_module_tree()
     {
-        random.manual_seed(23);
+        TorchGlobalState.Seed(23);
         using var network = new DeepLabV3PlusTiny();
         static bool Removable(nn.Module m) => m.GetType().Name is "BatchNorm2d" or "Dropout" or "Dropout2d";
         Assert.Contains(network.modules(), Removable);
@@ -87,7 +87,7 @@ public class OneForwardTests
     [Fact]
     public void Mixed_precision_is_a_setting_of_each_convolution()
     {
-        random.manual_seed(24);
+        TorchGlobalState.Seed(24);
         using var network = new DeepLabV3PlusTiny();
         network.SetTrainingPrecision(TrainingPrecision.BFloat16Mixed);
         var convolutions = network.modules().OfType<Conv2d>().ToList();

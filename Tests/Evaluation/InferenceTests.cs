@@ -54,6 +54,17 @@ public class InferenceTests
     }
 
     [Fact]
+    public void For_an_output_stride_sizes_are_stride_n_plus_one_and_any_size_at_stride_one()
+    {
+        var stride8 = WholeImageInference.ForOutputStride(8);
+        Assert.Equal((8, 1), (stride8.SizeDivisor, stride8.SizeRemainder));
+        Assert.Equal(513, stride8.PaddedSize(512));
+        var stride1 = WholeImageInference.ForOutputStride(1);   // a network without downsampling: "n + 1" would be no valid remainder
+        Assert.Equal((1, 0), (stride1.SizeDivisor, stride1.SizeRemainder));
+        Assert.Equal(13, stride1.PaddedSize(13));
+    }
+
+    [Fact]
     public void Window_starts_follow_mmsegmentation()
     {
         Assert.Equal(new long[] { 0, 5, 10, 11 }, SlidingWindowInference.WindowStarts(19, 8, 5));

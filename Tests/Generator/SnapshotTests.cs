@@ -1,3 +1,5 @@
+using EMANet.Tests.Training;
+
 namespace EMANet.Tests.Generator;
 
 /// <summary>The generated source of representative declarations, against committed golden files.</summary>
@@ -42,6 +44,59 @@ public class SnapshotTests
         // Located through [CallerFilePath]: the committed files, not copies in the output folder.
         Assert.True(Directory.Exists(Snapshot.Directory()), Snapshot.Directory());
         Assert.True(File.Exists(Snapshot.PathOf("EmaNetTiny")) || Snapshot.Accepting);
+    }
+
+    private static Func<string, string?> Environment(params (string Name, string Value)[] variables) =>
+        name => variables.FirstOrDefault(v => v.Name == name).Value;
+
+    [Theory]
+    [InlineData("true")]
+    [InlineData("1")]
+    [InlineData("yes")]
+    public void Accepting_under_CI_is_refused_and_leaves_the_golden_file_alone(string ci)
+    {
+        using var temp = new TempFolders();
+        var path = Path.Combine(temp.New("snapshot"), "Mismatch.g.cs.txt");
+        File.WriteAllText(path, "line one\nline two\n");
+        var environment = Environment((Snapshot.AcceptVariable, "1"), (Snapshot.CiVariable, ci));
+
+        var failure = Assert.ThrowsAny<Xunit.Sdk.XunitException>(() => Snapshot.MatchFile(path, "line one\nline 2\n", environment));
+
+        Assert.Contains("refused under CI", failure.Message);
+        Assert.Contains(Snapshot.AcceptVariable, failure.Message);
+        Assert.Equal("line one\nline two\n", File.ReadAllText(path));
+        // Even a matching text fails: the CI configuration itself is wrong, whatever the output.
+        Assert.ThrowsAny<Xunit.Sdk.XunitException>(() => Snapshot.MatchFile(path, "line one\nline two\n", environment));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("false")]
+    [InlineData("0")]
+    public void Accepting_outside_CI_rewrites_the_golden_file(string? ci)
+    {
+        using var temp = new TempFolders();
+        var path = Path.Combine(temp.New("snapshot"), "Mismatch.g.cs.txt");
+        File.WriteAllText(path, "line one\nline two\n");
+        var environment = ci is null ? Environment((Snapshot.AcceptVariable, "1")) : Environment((Snapshot.AcceptVariable, "1"), (Snapshot.CiVariable, ci));
+
+        Snapshot.MatchFile(path, "line one\r\nline 2\n", environment);
+
+        Assert.Equal("line one\nline 2\n", File.ReadAllText(path));
+    }
+
+    [Fact]
+    public void A_mismatch_without_acceptance_fails_with_the_first_difference()
+    {
+        using var temp = new TempFolders();
+        var path = Path.Combine(temp.New("snapshot"), "Mismatch.g.cs.txt");
+        File.WriteAllText(path, "line one\nline two\n");
+
+        var failure = Assert.ThrowsAny<Xunit.Sdk.XunitException>(() => Snapshot.MatchFile(path, "line one\nline 2\n", Environment((Snapshot.CiVariable, "true"))));
+
+        Assert.Contains("line 2: expected `line two` but got `line 2`", failure.Message);
+        Snapshot.MatchFile(path, "line one\r\nline two\r\n", Environment((Snapshot.CiVariable, "true")));
     }
 
     [Fact]

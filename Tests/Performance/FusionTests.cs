@@ -3,6 +3,7 @@ using EMANet.Runtime.Blocks;
 using EMANet.Runtime.Networks;
 using TorchSharp;
 using TorchSharp.Modules;
+using EMANet.Tests.Training;
 using static TorchSharp.torch;
 using BatchNorm2d = EMANet.Runtime.Blocks.BatchNorm2d;
 
@@ -11,23 +12,32 @@ namespace EMANet.Tests.Performance;
 /// <summary>
 /// The inference path: batch norms folded into the convolutions must not change the logits
 /// (random weights, random BN statistics and affine parameters, eval mode).
+/// The weights come from module initialisation, which draws from torch's global generator: hence the collection.
 /// </summary>
+[Collection(nameof(TorchGlobalState))]
 public class FusionTests
 {
     private const double Tolerance = 1e-4;
 
     /// <summary>Random running statistics and affine parameters in every BatchNorm, so folding is not an identity.</summary>
-    internal static void RandomizeBatchNorms(nn.Module module)
+    internal static void RandomizeBatchNorms(nn.Module module, ulong seed)
     {
         using var _ = no_grad();
+        using var generator = new torch.Generator(seed);
         foreach (var (_, child) in module.named_modules())
         {
             if (child is not BatchNorm2d bn) continue;
-            bn.running_mean!.copy_(randn_like(bn.running_mean) * 0.2);
-            bn.running_var!.copy_(rand_like(bn.running_var) + 0.5);
-            bn.weight!.copy_(rand_like(bn.weight) + 0.5);
-            bn.bias!.copy_(randn_like(bn.bias) * 0.2);
+            bn.running_mean!.normal_(0, 0.2, generator);
+            bn.running_var!.uniform_(0.5, 1.5, generator);
+            bn.weight!.uniform_(0.5, 1.5, generator);
+            bn.bias!.normal_(0, 0.2, generator);
         }
+    }
+
+    private static Tensor Input(ulong seed, params long[] shape)
+    {
+        using var generator = new torch.Generator(seed);
+        return randn(shape, generator: generator);
     }
 
     private static double RelativeError(Tensor actual, Tensor expected) =>
@@ -48,13 +58,13 @@ public class FusionTests
     [InlineData("deeplabv3plus-tiny")]
     public void FusedNetwork_MatchesUnfused_WithRandomBatchNormStatistics(string name)
     {
-        random.manual_seed(11);
+        TorchGlobalState.Seed(11);
         var entry = NetworkCatalog.Find(NetworkCatalog.Discover(typeof(EmaNetTiny).Assembly), name);
         using var network = entry.Create();
-        RandomizeBatchNorms(network);
+        RandomizeBatchNorms(network, 11);
         using var scope = NewDisposeScope();
         var shape = entry.Descriptor.InputShape;
-        var input = randn(2, shape.Channels, shape.Height, shape.Width);
+        var input = Input(11, 2, shape.Channels, shape.Height, shape.Width);
         var (unfused, fused) = UnfusedThenFused(network, input);
         Assert.Equal(unfused.shape, fused.shape);
         var error = RelativeError(fused, unfused);
@@ -64,8 +74,7 @@ public class FusionTests
     [Fact]
     public void FusedNetwork_DropsBatchNormKeys_AndGivesConvolutionsABias()
     {
-        random.manual_seed(3);
-        using var network = new EmaNetTiny();
+        using var network = new EmaNetTiny();   // only names are checked: any initialisation will do
         var before = network.state_dict().Keys.ToHashSet();
         Assert.Contains("emau.conv2.1.running_var", before);
         network.FuseForInference();
@@ -91,7 +100,7 @@ public class FusionTests
         network.FuseForInference();
         network.train();
         using var scope = NewDisposeScope();
-        var input = randn(1, 3, 65, 65);
+        var input = Input(1, 1, 3, 65, 65);
         Assert.Throws<InvalidOperationException>(() => network.forward(input));
         Assert.Throws<InvalidOperationException>(() => network.ForwardTraining(input));
         network.eval();
@@ -104,7 +113,7 @@ public class FusionTests
         using var network = new EmaNetTiny();
         network.FuseForInference();
         using var scope = NewDisposeScope();
-        var y = network.forward(randn(1, 3, 65, 65));
+        var y = network.forward(Input(2, 1, 3, 65, 65));
         Assert.False(y.requires_grad);
     }
 
@@ -113,12 +122,12 @@ public class FusionTests
     [InlineData(false)]
     public void FusedAspp_MatchesUnfused_WithAndWithoutImagePooling(bool imagePooling)
     {
-        random.manual_seed(5);
+        TorchGlobalState.Seed(5);
         using var aspp = new Aspp(16, outChannels: 8, rates: [1, 2], imagePooling: imagePooling, dropout: 0.1);
-        RandomizeBatchNorms(aspp);
+        RandomizeBatchNorms(aspp, 5);
         aspp.eval();
         using var scope = NewDisposeScope();
-        var input = randn(2, 16, 9, 11);
+        var input = Input(5, 2, 16, 9, 11);
         Tensor expected;
         using (no_grad()) expected = aspp.forward(input);
         aspp.FuseForInference();
@@ -130,13 +139,13 @@ public class FusionTests
     [Fact]
     public void FoldBatchNorm_IsTheFormula()
     {
-        random.manual_seed(9);
+        TorchGlobalState.Seed(9);
         using var conv = new Conv2d(4, 6, 3, padding: 1, bias: true);
         using var bn = new BatchNorm2d(6, eps: 1e-3);
-        RandomizeBatchNorms(bn);
+        RandomizeBatchNorms(bn, 9);
         bn.eval();
         using var scope = NewDisposeScope();
-        var input = randn(1, 4, 5, 5);
+        var input = Input(9, 1, 4, 5, 5);
         Tensor expected;
         using (no_grad()) expected = bn.forward(conv.forward(input));
         var w = conv.weight.clone();
@@ -151,11 +160,11 @@ public class FusionTests
     [Fact]
     public void BFloat16Inference_GivesFloat32LogitsCloseToFloat32()
     {
-        random.manual_seed(13);
+        TorchGlobalState.Seed(13);
         using var network = new EmaNetTiny();
         network.FuseForInference();
         using var scope = NewDisposeScope();
-        var input = randn(1, 3, 65, 65);
+        var input = Input(13, 1, 3, 65, 65);
         var reference = network.Predict(input);
         network.ForInference(InferencePrecision.BFloat16);
         Assert.Equal(ScalarType.BFloat16, network.EmaUnits[0].BasesBuffer.dtype);
@@ -169,12 +178,12 @@ public class FusionTests
     [Fact]
     public void ChannelsLastWeights_GiveTheSameLogits()
     {
-        random.manual_seed(17);
+        TorchGlobalState.Seed(17);
         using var network = new EmaNetTiny();
-        RandomizeBatchNorms(network);
+        RandomizeBatchNorms(network, 17);
         network.FuseForInference();
         using var scope = NewDisposeScope();
-        var input = randn(1, 3, 65, 65);
+        var input = Input(17, 1, 3, 65, 65);
         var reference = network.Predict(input);
         network.ToChannelsLast();
         var fc0Weight = network.state_dict()["fc0.conv.weight"];

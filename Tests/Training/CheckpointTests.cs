@@ -13,7 +13,7 @@ public class CheckpointTests : IDisposable
     private string WriteCheckpoint(string name, out TinyTestNet network)
     {
         var folder = _temp.New(name);
-        manual_seed(61);
+        TorchGlobalState.Seed(61);
         network = new TinyTestNet();
         using var trainer = new Trainer(network, SyntheticData.Options(2), SyntheticData.Source(5), folder);
         trainer.Train();
@@ -30,7 +30,7 @@ public class CheckpointTests : IDisposable
         Assert.Equal(2, checkpoint.History.Steps.Count);
         Assert.Equal("tiny-test", checkpoint.Run.Network);
 
-        manual_seed(62);
+        TorchGlobalState.Seed(62);
         using var copy = new TinyTestNet();
         checkpoint.RestoreModel(copy);
         var original = network.state_dict();
@@ -78,7 +78,7 @@ public class CheckpointTests : IDisposable
     {
         var path = WriteCheckpoint("othernet", out var network);
         network.Dispose();
-        manual_seed(63);
+        TorchGlobalState.Seed(63);
         using var other = new TinyAuxTestNet();
         var error = Assert.Throws<CheckpointException>(() => TrainingCheckpoint.Load(path).RestoreModel(other));
         Assert.Contains(path, error.Message);

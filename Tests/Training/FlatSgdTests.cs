@@ -16,7 +16,7 @@ public class FlatSgdTests
     /// <summary>conv (bias) + BN + ReLU + conv (bias): all three recipe groups are non-empty.</summary>
     private static Sequential NewNetwork(long seed)
     {
-        manual_seed(seed);
+        TorchGlobalState.Seed(seed);
         return nn.Sequential(
             ("conv1", nn.Conv2d(3, 4, 3, padding: 1)),
             ("bn1", new EMANet.Runtime.Blocks.BatchNorm2d(4)),
@@ -342,7 +342,7 @@ public class FlatSgdTests
         using var temp = new TempFolders();
         var folder = temp.New("flatsgd-resume");
         var options = SyntheticData.Options(4) with { CheckpointInterval = 2 };
-        manual_seed(61);
+        TorchGlobalState.Seed(61);
         using (var network = new TinyTestNet())
         using (var trainer = new Trainer(network, options, SyntheticData.Source(5), folder))
         {
@@ -350,7 +350,7 @@ public class FlatSgdTests
             Assert.False(trainer.Train(stopAtIteration: 2).Completed);
         }
         var checkpoint = TrainingCheckpoint.Load(Path.Combine(folder, Trainer.CheckpointFileName));
-        manual_seed(62);
+        TorchGlobalState.Seed(62);
         using var copy = new TinyTestNet();
         using var resumed = new Trainer(copy, options, SyntheticData.Source(5), null, checkpoint);
         var optimizer = Assert.IsType<FlatSgd>(resumed.Optimizer);
