@@ -65,6 +65,7 @@ public static class Commands
             new("--resume", "FILE", "Continue from a checkpoint (its settings; only intervals, logging and device may change)."),
             new("--input", "CxHxW", "Input / crop shape (default: the declared one, or the checkpoint's)."),
             new("--classes", "N", "Number of classes (default: the declared one, or the checkpoint's)."),
+            new("--val-limit", "N", "Validate on the first N images of the validation split (all)."),
             .. TrainingOptionTable.Select(t => t.Spec),
         ]);
 
@@ -162,6 +163,9 @@ public static class Commands
             DataSpec = spec,
             OutputDirectory = outputDirectory,
             ResumeFrom = arguments.Text("--resume"),
+            ValidationLimit = arguments.Int("--val-limit") is { } limit
+                ? limit > 0 ? limit : throw new UsageException($"--val-limit: {limit} is not a positive number of images")
+                : null,
             Monitors = [ReferenceEquals(output, Console.Out)
                 ? ConsoleProgress.ForConsole(logInterval ?? new TrainingOptions().LogInterval)
                 : new ConsoleProgress(output, interactive: false, logInterval ?? new TrainingOptions().LogInterval),
