@@ -104,9 +104,9 @@ public sealed class CliProcessTests : IDisposable
     [Fact]
     public void Kill_9_between_checkpoints_then_resume_equals_an_uninterrupted_run()
     {
-        const int total = 60;
+        const int total = 30;
         var folder = _temp.New("kill9");
-        string[] Args(string run) => TinyRun(run, total, "--eval-interval", "30", "--checkpoint-interval", "20", "--checkpoint-minutes", "0");
+        string[] Args(string run) => TinyRun(run, total, "--eval-interval", "25", "--checkpoint-interval", "10", "--checkpoint-minutes", "0");
 
         var whole = Path.Combine(folder, "whole");
         var (exit, _, error) = CliProcess.Run(folder, Long, Args(whole));
@@ -115,13 +115,13 @@ public sealed class CliProcessTests : IDisposable
         var killed = Path.Combine(folder, "killed");
         using (var process = CliProcess.Start(folder, Args(killed)))
         {
-            process.WaitForOutput(l => IsStep(l, 22), Long);
+            process.WaitForOutput(l => IsStep(l, 12), Long);
             process.Signal(CliProcess.SigKill);
             Assert.Equal(128 + CliProcess.SigKill, process.WaitForExit(Long));
         }
         var checkpoint = Path.Combine(killed, Trainer.CheckpointFileName);
         var resumedFrom = TrainingCheckpoint.Load(checkpoint).Iteration;
-        Assert.Equal(20, resumedFrom);
+        Assert.Equal(10, resumedFrom); // killed at 12 or soon after: checkpoints at 10, 20, 25 (validation) and 30
         // The killed process had logged steps after its checkpoint: the case the resume must clean up.
         Assert.Contains(TensorBoardEvents.Read(Path.Combine(killed, Trainer.TensorBoardFolderName)), e => e.Tag == "train/loss" && e.Step > resumedFrom);
 
@@ -134,13 +134,13 @@ public sealed class CliProcessTests : IDisposable
         Assert.Equal(File.ReadAllLines(Path.Combine(whole, Trainer.CurvesCsvFileName)), curves);
         var history = TrainingHistory.FromCsv(string.Join('\n', curves));
         Assert.Equal(Enumerable.Range(1, total), history.Steps.Select(s => s.Iteration));
-        Assert.Equal(new[] { 30, 60 }, history.Evaluations.Select(e => e.Iteration));
+        Assert.Equal(new[] { 25, 30 }, history.Evaluations.Select(e => e.Iteration));
 
         // TensorBoard: every step and validation exactly once, with the uninterrupted run's values.
         var events = TensorBoardEvents.Read(Path.Combine(killed, Trainer.TensorBoardFolderName));
         foreach (var tag in new[] { "train/loss", "train/lr" })
             Assert.Equal(Enumerable.Range(1, total).Select(i => (long)i), events.Where(e => e.Tag == tag).Select(e => e.Step).Order());
-        Assert.Equal(new long[] { 30, 60 }, events.Where(e => e.Tag == "val/mIoU").Select(e => e.Step).Order());
+        Assert.Equal(new long[] { 25, 30 }, events.Where(e => e.Tag == "val/mIoU").Select(e => e.Step).Order());
         var wholeEvents = TensorBoardEvents.Read(Path.Combine(whole, Trainer.TensorBoardFolderName));
         Assert.Equal(wholeEvents.OrderBy(e => (e.Tag, e.Step)).Select(e => (e.Tag, e.Step, e.Value)),
             events.OrderBy(e => (e.Tag, e.Step)).Select(e => (e.Tag, e.Step, e.Value)));
@@ -161,7 +161,7 @@ public sealed class CliProcessTests : IDisposable
     private static nn.Module<Tensor, Tensor> Restore(string path)
     {
         var checkpoint = TrainingCheckpoint.Load(path);
-        Assert.Equal(60, checkpoint.Iteration);
+        Assert.Equal(30, checkpoint.Iteration);
         var entry = NetworkCatalog.Find(NetworkCatalog.Discover(typeof(EmaNetR101).Assembly), checkpoint.Run.Network);
         var network = entry.Create(checkpoint.Run.Classes, TensorShape.Parse(checkpoint.Run.Input));
         checkpoint.RestoreModel(network);
