@@ -78,9 +78,9 @@ public sealed class BatchLoaderShutdownTests
         Assert.True(consumer.Join(Patience), "the consumer still waits after Dispose");
 
         Assert.Equal(1, delivered);
-        Assert.IsType<ObjectDisposedException>(consumerError);
         Assert.Equal(0, loader.RunningWorkers);
         Assert.Equal(before, Tensor.TotalCount); // batches 1, 2 and 3 were prepared and never handed out: all disposed
+        Assert.IsType<ObjectDisposedException>(consumerError);
     }
 
     /// <summary>A dataset whose sample <paramref name="blockedIndex"/> waits for <paramref name="gate"/>, and that tells which samples were asked for.</summary>
