@@ -71,10 +71,11 @@ public sealed class BatchLoaderShutdownTests
         // Batch 1 (samples 2, 3) waits on sample 2; the other worker prepares batches 2 and 3 (samples 4..7) meanwhile.
         Assert.True(dataset.Requested(7).Wait(Patience), "the loader never asked for sample 7");
         Thread.Sleep(200); // the consumer is now blocked waiting for batch 1
-        var disposing = Task.Run(loader.Dispose);
+        var disposing = new Thread(loader.Dispose) { IsBackground = true };
+        disposing.Start();
         Thread.Sleep(100);
         gate.Set(); // the blocked worker finishes the sample in hand, then stops
-        Assert.True(disposing.Wait(Patience), "Dispose did not return");
+        Assert.True(disposing.Join(Patience), "Dispose did not return");
         Assert.True(consumer.Join(Patience), "the consumer still waits after Dispose");
 
         Assert.Equal(1, delivered);
