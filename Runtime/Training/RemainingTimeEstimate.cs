@@ -6,10 +6,11 @@ namespace EMANet.Runtime.Training;
 /// <para>
 /// Step time: the first <see cref="WarmUpSteps"/> steps of a process (allocator growth, first-call
 /// caches, JIT) are left out once later steps exist. After that, an exponential moving average
-/// (weight <see cref="Smoothing"/>) whose upward moves are limited: one step can raise the estimate
-/// by at most <see cref="Smoothing"/> times the estimate (10 %), however long it took, so a single
-/// outlier (a GC pause, a slow disk read, another process) cannot swing the ETA, while a lasting
-/// slow-down is still followed (doubling takes about seven steps). Downward moves are not limited.
+/// (weight <see cref="Smoothing"/>, about the last 40 steps) whose upward moves are limited: one step
+/// can raise the estimate by at most <see cref="Smoothing"/> times the estimate (5 %), however long it
+/// took, so a single outlier (a GC pause, a slow disk read, another process) cannot swing the ETA,
+/// while a lasting slow-down is still followed (doubling takes about fifteen steps). Downward moves
+/// are not limited.
 /// </para>
 /// <para>
 /// Validation time is measured apart (it is not a step) and added for the validations still to
@@ -22,7 +23,7 @@ public sealed class RemainingTimeEstimate
     public const int WarmUpSteps = 3;
 
     /// <summary>Weight of a new step in the moving average, and the bound of one step's upward move (fraction of the estimate).</summary>
-    public const double Smoothing = 0.1;
+    public const double Smoothing = 0.05;
 
     private int _steps;
     private double _warmUpSeconds;
