@@ -26,6 +26,8 @@ internal sealed class PrefetchPipeline : IDisposable
     private readonly Queue<Slot> _inFlight = new();
     private readonly CancellationTokenSource _cancel = new();
     private readonly Thread[] _threads;
+    private readonly object _gate = new();
+    private Slot? _taking;
     private bool _plansExhausted;
     private int _disposed;
 
@@ -37,29 +39,65 @@ internal sealed class PrefetchPipeline : IDisposable
         for (var t = 0; t < _threads.Length; t++)
         {
             _threads[t] = new Thread(Work) { IsBackground = true, Name = $"emanet-loader-{t}" };
+            loader.Started(_threads[t]);
             _threads[t].Start();
         }
     }
 
-    /// <summary>The next batch in plan order; false when the plans are exhausted.</summary>
+    /// <summary>
+    /// The next batch in plan order; false when the plans are exhausted. Throws
+    /// <see cref="ObjectDisposedException"/> when the pipeline is (or gets) disposed, also while waiting.
+    /// </summary>
     public bool TryTake(out SegmentationBatch batch)
     {
-        Fill();
-        if (_inFlight.Count == 0)
+        Slot slot;
+        lock (_gate)
         {
-            batch = null!;
-            return false;
+            ThrowIfDisposed();
+            Fill();
+            if (_inFlight.Count == 0)
+            {
+                batch = null!;
+                return false;
+            }
+            slot = _inFlight.Dequeue();
+            _taking = slot;
         }
-        var slot = _inFlight.Dequeue();
-        slot.Done.Wait(_cancel.Token);
-        slot.Done.Dispose();
-        slot.Error?.Throw();
-        batch = slot.Result!;
-        slot.Result = null;
-        Fill();
-        return true;
+        try
+        {
+            slot.Done.Wait(_cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // Disposed meanwhile (Dispose disposes the slot's batch, if any, once the workers have stopped).
+            ThrowDisposed();
+        }
+        lock (_gate)
+        {
+            _taking = null;
+            if (_disposed != 0)
+            {
+                slot.Result?.Dispose();
+                slot.Result = null;
+                ThrowDisposed();
+            }
+            slot.Error?.Throw();
+            batch = slot.Result!;
+            slot.Result = null;
+            Fill();
+            return true;
+        }
     }
 
+    private void ThrowIfDisposed()
+    {
+        if (_disposed != 0) ThrowDisposed();
+    }
+
+    private static void ThrowDisposed() =>
+        throw new ObjectDisposedException(nameof(SegmentationBatchLoader), "the batch loader was disposed while its batches were being enumerated");
+
+    // Under _gate.
     private void Fill()
     {
         while (!_plansExhausted && _inFlight.Count < _loader.Options.Prefetch)
@@ -113,22 +151,34 @@ internal sealed class PrefetchPipeline : IDisposable
         }
     }
 
+    /// <summary>
+    /// Stops the workers (each finishes the sample in hand), waits for them to end, and disposes every
+    /// batch prepared but not handed out. Safe from any thread, also while the consumer waits in
+    /// <see cref="TryTake"/> (it then throws <see cref="ObjectDisposedException"/>).
+    /// </summary>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
-            return;
-        _cancel.Cancel();
-        _jobs.CompleteAdding();
+        lock (_gate)
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) != 0)
+                return;
+            _cancel.Cancel();
+            _jobs.CompleteAdding();
+        }
         foreach (var thread in _threads)
             thread.Join();
-        foreach (var slot in _inFlight)
+        lock (_gate)
         {
-            slot.Result?.Dispose(); // prepared but never handed out
-            slot.Done.Dispose();
+            // Prepared but never handed out, including the one a waiting consumer will not take any more.
+            foreach (var slot in _taking is null ? _inFlight : _inFlight.Prepend(_taking))
+            {
+                slot.Result?.Dispose();
+                slot.Result = null;
+            }
+            _inFlight.Clear();
+            _plans.Dispose();
         }
-        _inFlight.Clear();
-        _plans.Dispose();
-        _jobs.Dispose();
-        _cancel.Dispose();
+        // The wait handles, the job queue and the token source hold no native resource once the workers are gone;
+        // they are left to the collector so that a consumer still waking up never touches a disposed one.
     }
 }

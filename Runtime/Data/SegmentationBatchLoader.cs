@@ -14,6 +14,7 @@ namespace EMANet.Runtime.Data;
 public sealed class SegmentationBatchLoader : IDisposable
 {
     private readonly List<PrefetchPipeline> _running = [];
+    private readonly List<Thread> _workers = [];
     private bool _disposed;
 
     public SegmentationBatchLoader(ISegmentationDataset dataset, ISampleTransform transform, BatchLoaderOptions? options = null)
@@ -34,6 +35,29 @@ public sealed class SegmentationBatchLoader : IDisposable
     public ISampleTransform Transform { get; }
     public BatchLoaderOptions Options { get; }
     public int BatchesPerEpoch { get; }
+
+    /// <summary>
+    /// Worker threads of this loader that are still alive. Every enumeration of batches starts its own
+    /// workers; they end when the enumeration ends (also by an early <c>break</c>) or the loader is disposed,
+    /// so this is 0 whenever no enumeration is in progress.
+    /// </summary>
+    public int RunningWorkers
+    {
+        get
+        {
+            lock (_workers)
+            {
+                _workers.RemoveAll(t => !t.IsAlive);
+                return _workers.Count;
+            }
+        }
+    }
+
+    internal void Started(Thread worker)
+    {
+        lock (_workers)
+            _workers.Add(worker);
+    }
 
     /// <summary>The dataset indices in the order epoch <paramref name="epoch"/> visits them.</summary>
     public int[] EpochOrder(int epoch)
@@ -131,6 +155,11 @@ public sealed class SegmentationBatchLoader : IDisposable
         }
     }
 
+    /// <summary>
+    /// Ends every enumeration in progress: stops and joins its workers and disposes the batches prepared but
+    /// not handed out. Safe from another thread while a consumer waits for a batch; that consumer then gets an
+    /// <see cref="ObjectDisposedException"/>.
+    /// </summary>
     public void Dispose()
     {
         if (_disposed)

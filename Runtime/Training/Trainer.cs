@@ -1,5 +1,4 @@
 using EMANet.Runtime.IO;
-using System.Diagnostics;
 using EMANet.Runtime.Blocks;
 using EMANet.Runtime.Networks;
 using TorchSharp;
@@ -38,7 +37,9 @@ public sealed class Trainer : IDisposable
     private readonly SGD _optimizer;
     private readonly IBatchSource _batches;
     private readonly List<ITrainingMonitor> _monitors = [];
+    private readonly RemainingTimeEstimate _estimate = new();
     private int _lastCheckpointIteration = -1;
+    private long _lastCheckpointTimestamp;
 
     /// <summary>
     /// Prepares a run: moves <paramref name="network"/> to the device, sets the BN momentum, builds
@@ -97,7 +98,12 @@ public sealed class Trainer : IDisposable
         {
             Directory.CreateDirectory(OutputDirectory);
             Run.Save(Path.Combine(OutputDirectory, RunFileName));
-            _monitors.Add(new TensorBoardMonitor(Path.Combine(OutputDirectory, TensorBoardFolderName)));
+            // A killed run may have logged steps after the checkpoint this run starts from: the logs restart
+            // from the checkpoint's history so that, once this run has logged its steps, each appears once.
+            AtomicFile.WriteAllText(Path.Combine(OutputDirectory, CurvesCsvFileName), History.ToCsv());
+            var tensorBoard = Path.Combine(OutputDirectory, TensorBoardFolderName);
+            TensorBoardEventLog.DropEventsAfter(tensorBoard, Iteration);
+            _monitors.Add(new TensorBoardMonitor(tensorBoard));
         }
     }
 
@@ -126,6 +132,9 @@ public sealed class Trainer : IDisposable
     /// <summary>The newest checkpoint written (or resumed from); null before the first.</summary>
     public string? LastCheckpoint { get; private set; }
 
+    /// <summary>The clock of step timing, the ETA and the time-based checkpoints (<see cref="TrainingOptions.CheckpointMinutes"/>); tests may replace it.</summary>
+    public TimeProvider Time { get; set; } = TimeProvider.System;
+
     /// <summary>Receivers of progress events (a TensorBoard log is already here when there is an output directory).</summary>
     public IList<ITrainingMonitor> Monitors => _monitors;
 
@@ -144,27 +153,33 @@ public sealed class Trainer : IDisposable
     /// Trains from the current iteration up to <paramref name="stopAtIteration"/> (default: the
     /// end of the run). Validates every <see cref="TrainingOptions.EvaluationInterval"/> iterations
     /// and at the end when <paramref name="evaluate"/> is given (it receives the network in eval
-    /// mode under no_grad and returns the mIoU in 0..1). Checkpoints every
-    /// <see cref="TrainingOptions.CheckpointInterval"/> iterations, at the end, and when
-    /// <paramref name="cancellation"/> stops the run early.
+    /// mode under no_grad and returns the mIoU in 0..1).
+    /// <para>
+    /// Checkpoints (with an output directory): after every validation, every
+    /// <see cref="TrainingOptions.EffectiveCheckpointInterval"/> iterations, at the first step ending
+    /// <see cref="TrainingOptions.CheckpointMinutes"/> or more after the previous checkpoint, at the
+    /// end, and when <paramref name="cancellation"/> or <paramref name="stopAtIteration"/> stops the
+    /// run early (after the step in progress). An exception leaves the last checkpoint as it is.
+    /// </para>
     /// </summary>
     public TrainingResult Train(Func<nn.Module, double>? evaluate = null, int? stopAtIteration = null, CancellationToken cancellation = default)
     {
         var total = Options.Iterations;
         var stop = Math.Clamp(stopAtIteration ?? total, Iteration, total);
-        var clock = Stopwatch.StartNew();
+        var started = Time.GetTimestamp();
+        _lastCheckpointTimestamp = started;
         var start = Iteration;
         double? finalLoss = null;
-        double? smoothedStepSeconds = null;
         foreach (var monitor in _monitors) monitor.OnStart(Run, start);
 
-        var stepClock = new Stopwatch();
+        var checkpointInterval = Options.EffectiveCheckpointInterval;
+        var checkpointTime = TimeSpan.FromMinutes(Options.CheckpointMinutes);
         using var enumerator = _batches.Batches(start).GetEnumerator();
         try
         {
             while (Iteration < stop && !cancellation.IsCancellationRequested)
             {
-                stepClock.Restart();
+                var stepStarted = Time.GetTimestamp();
                 var iteration = Iteration;
                 var learningRate = PolyLearningRate.At(Options, iteration);
                 var (loss, images) = Step(enumerator, iteration, learningRate);
@@ -172,17 +187,24 @@ public sealed class Trainer : IDisposable
                 Iteration = iteration + 1;
                 History.Add(new StepRecord(Iteration, loss, learningRate));
 
-                var seconds = stepClock.Elapsed.TotalSeconds;
-                smoothedStepSeconds = smoothedStepSeconds is { } s ? 0.9 * s + 0.1 * seconds : seconds;
+                _estimate.AddStep(Time.GetElapsedTime(stepStarted), images);
                 var progress = new TrainingProgress(Iteration, total, loss, learningRate,
-                    images / Math.Max(smoothedStepSeconds.Value, 1e-9), clock.Elapsed,
-                    TimeSpan.FromSeconds(smoothedStepSeconds.Value * (total - Iteration)));
+                    _estimate.ImagesPerSecond, Time.GetElapsedTime(started),
+                    _estimate.Remaining(total - Iteration, (int)images, evaluate is null ? 0 : EvaluationsAfter(Iteration)));
                 foreach (var monitor in _monitors) monitor.OnStep(progress);
 
                 var last = Iteration == total;
-                if (evaluate is not null && (last || (Options.EvaluationInterval > 0 && Iteration % Options.EvaluationInterval == 0)))
+                var evaluated = false;
+                if (evaluate is not null && IsEvaluationDue(Iteration))
+                {
+                    var evaluationStarted = Time.GetTimestamp();
                     Evaluate(evaluate);
-                if (last || (Options.CheckpointInterval > 0 && Iteration % Options.CheckpointInterval == 0))
+                    _estimate.AddEvaluation(Time.GetElapsedTime(evaluationStarted));
+                    evaluated = true;
+                }
+                if (last || evaluated
+                    || (checkpointInterval > 0 && Iteration % checkpointInterval == 0)
+                    || (checkpointTime > TimeSpan.Zero && Time.GetElapsedTime(_lastCheckpointTimestamp) >= checkpointTime))
                     SaveCheckpoint();
             }
             if (Iteration < total && Iteration != _lastCheckpointIteration && Iteration > start)
@@ -194,9 +216,23 @@ public sealed class Trainer : IDisposable
         }
 
         var result = new TrainingResult(Iteration, Iteration == total, finalLoss,
-            History.Evaluations.Count > 0 ? History.Evaluations[^1].MeanIoU : null, LastCheckpoint, clock.Elapsed);
+            History.Evaluations.Count > 0 ? History.Evaluations[^1].MeanIoU : null, LastCheckpoint, Time.GetElapsedTime(started));
         foreach (var monitor in _monitors) monitor.OnStop(result);
         return result;
+    }
+
+    /// <summary>Whether a validation follows the step that completed iteration <paramref name="iteration"/> (1-based): every interval and at the end.</summary>
+    private bool IsEvaluationDue(int iteration) =>
+        iteration == Options.Iterations || (Options.EvaluationInterval > 0 && iteration % Options.EvaluationInterval == 0);
+
+    /// <summary>Validations still to come after iteration <paramref name="iteration"/> (1-based).</summary>
+    private int EvaluationsAfter(int iteration)
+    {
+        var total = Options.Iterations;
+        if (iteration >= total) return 0;
+        if (Options.EvaluationInterval <= 0) return 1;
+        var interval = Options.EvaluationInterval;
+        return total / interval - iteration / interval + (total % interval == 0 ? 0 : 1);
     }
 
     /// <summary>One optimizer step inside its own dispose scope; returns the loss and the batch's image count.</summary>
@@ -293,6 +329,7 @@ public sealed class Trainer : IDisposable
         AtomicFile.WriteAllText(Path.Combine(OutputDirectory, CurvesCsvFileName), History.ToCsv());
         LastCheckpoint = path;
         _lastCheckpointIteration = Iteration;
+        _lastCheckpointTimestamp = Time.GetTimestamp();
         foreach (var monitor in _monitors) monitor.OnCheckpoint(Iteration, path);
     }
 

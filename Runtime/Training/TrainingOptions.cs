@@ -48,8 +48,28 @@ public sealed record TrainingOptions
     /// <summary>Seed of initialisation-independent randomness: torch's generator is re-seeded from (seed, iteration) before every step.</summary>
     public long Seed { get; init; } = 66;
 
-    /// <summary>A checkpoint every this many iterations (and at the end); 0 = only at the end.</summary>
-    public int CheckpointInterval { get; init; } = 2_000;
+    /// <summary>The checkpoint interval used when <see cref="CheckpointInterval"/> is null, before the cap at a tenth of the run.</summary>
+    public const int DefaultCheckpointInterval = 2_000;
+
+    /// <summary>
+    /// A checkpoint every this many iterations; 0 = none by iteration count; null (the default) =
+    /// <see cref="EffectiveCheckpointInterval"/>: min(2000, a tenth of the run), so a short run is never
+    /// left without one. Independently of this, the trainer also checkpoints after every validation,
+    /// every <see cref="CheckpointMinutes"/> of wall time, at the end and when it is stopped.
+    /// Not part of the recipe: a resume may change it.
+    /// </summary>
+    public int? CheckpointInterval { get; init; }
+
+    /// <summary>The iteration interval the trainer applies: <see cref="CheckpointInterval"/>, or min(2000, max(1, Iterations / 10)) when it is null.</summary>
+    [JsonIgnore]
+    public int EffectiveCheckpointInterval => CheckpointInterval ?? Math.Min(DefaultCheckpointInterval, Math.Max(1, Iterations / 10));
+
+    /// <summary>
+    /// A checkpoint at the first step that ends at least this many minutes (wall time, training and
+    /// validation) after the previous checkpoint or the start; 0 = never by time. Bounds the work a
+    /// crash or kill can lose whatever the speed of the machine. Not part of the recipe.
+    /// </summary>
+    public double CheckpointMinutes { get; init; } = 5;
 
     /// <summary>Validation every this many iterations (and at the end) when an evaluation callback is given; 0 = only at the end.</summary>
     public int EvaluationInterval { get; init; } = 2_000;
@@ -80,7 +100,8 @@ public sealed record TrainingOptions
         Require(PolyUpdateInterval > 0, nameof(PolyUpdateInterval), PolyUpdateInterval, "must be positive");
         Require(AuxiliaryLossWeight >= 0 && double.IsFinite(AuxiliaryLossWeight), nameof(AuxiliaryLossWeight), AuxiliaryLossWeight, "must be >= 0");
         Require(BatchNormMomentum is null or (> 0 and <= 1), nameof(BatchNormMomentum), BatchNormMomentum, "must be in (0, 1] or null");
-        Require(CheckpointInterval >= 0, nameof(CheckpointInterval), CheckpointInterval, "must be >= 0");
+        Require(CheckpointInterval is null or >= 0, nameof(CheckpointInterval), CheckpointInterval, "must be >= 0");
+        Require(CheckpointMinutes >= 0 && double.IsFinite(CheckpointMinutes), nameof(CheckpointMinutes), CheckpointMinutes, "must be >= 0");
         Require(EvaluationInterval >= 0, nameof(EvaluationInterval), EvaluationInterval, "must be >= 0");
         Require(LogInterval > 0, nameof(LogInterval), LogInterval, "must be positive");
         TrainingDevice.Parse(Device);

@@ -8,7 +8,11 @@ namespace EMANet.Runtime.Training;
 /// <param name="Input">Network input (crop size and channels).</param>
 /// <param name="Classes">Classes the labels must index (plus the ignore index).</param>
 /// <param name="Options">The run's options (batch size, seed, ignore index).</param>
-public sealed record TrainingDataRequest(string Spec, TensorShape Input, int Classes, TrainingOptions Options);
+public sealed record TrainingDataRequest(string Spec, TensorShape Input, int Classes, TrainingOptions Options)
+{
+    /// <summary>Validate on the first this many images of the validation split only; null = all of them. Not part of the recipe.</summary>
+    public int? ValidationLimit { get; init; }
+}
 
 /// <summary>The data of one run: training batches and, optionally, a validation returning mIoU in 0..1.</summary>
 public sealed record TrainingData(IBatchSource Batches, Func<nn.Module, double>? Evaluate = null);
@@ -38,6 +42,9 @@ public sealed record TrainingSessionRequest
     /// <summary>A checkpoint file to continue from.</summary>
     public string? ResumeFrom { get; init; }
 
+    /// <summary>Passed to the data provider as <see cref="TrainingDataRequest.ValidationLimit"/>.</summary>
+    public int? ValidationLimit { get; init; }
+
     /// <summary>Extra monitors (console progress, ...).</summary>
     public IReadOnlyList<ITrainingMonitor> Monitors { get; init; } = [];
 }
@@ -58,7 +65,7 @@ public static class TrainingSession
 
         manual_seed(options.Seed);
         using var network = request.Network.Create(classes, input);
-        var data = request.Data(new TrainingDataRequest(request.DataSpec, input, classes, options));
+        var data = request.Data(new TrainingDataRequest(request.DataSpec, input, classes, options) { ValidationLimit = request.ValidationLimit });
         using var trainer = new Trainer(network, options, data.Batches, request.OutputDirectory, checkpoint);
         foreach (var monitor in request.Monitors) trainer.Monitors.Add(monitor);
         return trainer.Train(data.Evaluate, cancellation: cancellation);

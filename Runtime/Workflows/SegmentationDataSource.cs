@@ -34,8 +34,10 @@ public static class SegmentationDataSource
         Warn = warn,
     };
 
+    /// <summary>The batches and validation of <paramref name="request"/>; <paramref name="validationLimit"/> (else the request's) caps the validation images.</summary>
     public static TrainingData Open(TrainingDataRequest request, Action<string>? warn = null, int? validationLimit = null)
     {
+        validationLimit ??= request.ValidationLimit;
         var train = DatasetFactory.Parse(request.Spec, OptionsFor(request, request.Spec.StartsWith("voc", StringComparison.OrdinalIgnoreCase) ? "trainaug" : "train", warn));
         if (train.Classes != request.Classes)
             throw new ArgumentException($"--data '{request.Spec}' has {train.Classes} classes but the network is built for {request.Classes}; pass --classes {train.Classes}");

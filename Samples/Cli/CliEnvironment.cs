@@ -32,7 +32,18 @@ public sealed record CliEnvironment(IReadOnlyList<NetworkEntry> Networks, IReadO
         NetworkCatalog.Discover(typeof(EMANet.Models.EmaNetR101).Assembly),
         [new DatasetProvider()]);
 
-    public NetworkEntry FindNetwork(string name) => NetworkCatalog.Find(Networks, name);
+    /// <summary>The entry named <paramref name="name"/>; an unknown name is a usage error (exit 2) listing the known ones.</summary>
+    public NetworkEntry FindNetwork(string name)
+    {
+        try
+        {
+            return NetworkCatalog.Find(Networks, name);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
+        }
+    }
 
     public IDataProvider FindDataProvider(string spec) =>
         DataProviders.FirstOrDefault(p => p.CanOpen(spec))

@@ -43,7 +43,10 @@ public static class Commands
         (new("--bn-momentum", "X|keep", "BatchNorm momentum (3e-4); 'keep' leaves the network's."),
             (o, a) => o with { BatchNormMomentum = a.Text("--bn-momentum") == "keep" ? null : a.Double("--bn-momentum")!.Value }),
         (new("--seed", "N", "Seed of initialisation, dropout and data order (66)."), (o, a) => o with { Seed = a.Long("--seed")!.Value }),
-        (new("--checkpoint-interval", "N", "Checkpoint every N iterations, 0 = only at the end (2000)."), (o, a) => o with { CheckpointInterval = a.Int("--checkpoint-interval")!.Value }),
+        (new("--checkpoint-interval", "N", "Checkpoint every N iterations, 0 = none by count (min(2000, a tenth of the run)). Checkpoints are also written after every validation, at the end and on Ctrl+C/SIGTERM."),
+            (o, a) => o with { CheckpointInterval = a.Int("--checkpoint-interval")!.Value }),
+        (new("--checkpoint-minutes", "X", "Also checkpoint when X minutes of wall time have passed since the last one, 0 = never (5)."),
+            (o, a) => o with { CheckpointMinutes = a.Double("--checkpoint-minutes")!.Value }),
         (new("--eval-interval", "N", "Validate every N iterations, 0 = only at the end (2000)."), (o, a) => o with { EvaluationInterval = a.Int("--eval-interval")!.Value }),
         (new("--log-interval", "N", "Progress line every N iterations when output is redirected (20)."), (o, a) => o with { LogInterval = a.Int("--log-interval")!.Value }),
         (new("--device", "auto|cpu|cuda[:N]", "Device (auto: CUDA when available)."), (o, a) => o with { Device = a.Text("--device")! }),
@@ -53,7 +56,8 @@ public static class Commands
     public static readonly CommandSpec Train = new(
         "train",
         "Trains a network with the EMANet recipe (SGD, poly lr, CE ignoring 255, EMA bases' moving average); writes run.json, " +
-        "checkpoint.ckpt, curves.csv, curves.png and a TensorBoard log into --out. Ctrl+C stops after the current step with a checkpoint.",
+        "checkpoint.ckpt, curves.csv, curves.png and a TensorBoard log into --out. Ctrl+C or SIGTERM stops after the current step with a checkpoint " +
+        "(exit 130 / 143) and prints the command that continues the run; a failure's details go to error.log in --out.",
         [("network", "A network name (see emanet networks).")],
         [
             new("--data", "SPEC", "Training data, opened by a registered data provider (required)."),
@@ -61,6 +65,7 @@ public static class Commands
             new("--resume", "FILE", "Continue from a checkpoint (its settings; only intervals, logging and device may change)."),
             new("--input", "CxHxW", "Input / crop shape (default: the declared one, or the checkpoint's)."),
             new("--classes", "N", "Number of classes (default: the declared one, or the checkpoint's)."),
+            new("--val-limit", "N", "Validate on the first N images of the validation split (all)."),
             .. TrainingOptionTable.Select(t => t.Spec),
         ]);
 
@@ -130,11 +135,21 @@ public static class Commands
         return 0;
     }
 
-    public static int RunTrain(ParsedArguments arguments, CliEnvironment environment, TextWriter output, CancellationToken cancellation)
+    public static int RunTrain(ParsedArguments arguments, CliEnvironment environment, TextWriter output, CancellationToken cancellation) =>
+        RunTrain(arguments, environment, output, cancellation, new TrainRunRecord());
+
+    /// <summary>
+    /// Trains; returns <see cref="ExitCodes.Success"/> at the end of the run, <see cref="ExitCodes.Interrupted"/>
+    /// when <paramref name="cancellation"/> stopped it (after the checkpoint). <paramref name="record"/> follows the
+    /// run folder and checkpoints for the caller's stop and failure messages.
+    /// </summary>
+    public static int RunTrain(ParsedArguments arguments, CliEnvironment environment, TextWriter output, CancellationToken cancellation, TrainRunRecord record)
     {
-        var entry = environment.FindNetwork(arguments.Positionals[0]);
         var spec = arguments.Text("--data") ?? throw new UsageException("--data SPEC is required");
         var outputDirectory = arguments.Text("--out") ?? throw new UsageException("--out DIR is required");
+        record.OutputDirectory = outputDirectory;
+        record.StartingFrom(arguments.Text("--resume"));
+        var entry = environment.FindNetwork(arguments.Positionals[0]);
         var provider = environment.FindDataProvider(spec);
         var given = TrainingOptionTable.Where(t => arguments.Has(t.Spec.Name)).ToArray();
         var logInterval = arguments.Int("--log-interval");
@@ -148,11 +163,17 @@ public static class Commands
             DataSpec = spec,
             OutputDirectory = outputDirectory,
             ResumeFrom = arguments.Text("--resume"),
+            ValidationLimit = arguments.Int("--val-limit") is { } limit
+                ? limit > 0 ? limit : throw new UsageException($"--val-limit: {limit} is not a positive number of images")
+                : null,
             Monitors = [ReferenceEquals(output, Console.Out)
                 ? ConsoleProgress.ForConsole(logInterval ?? new TrainingOptions().LogInterval)
-                : new ConsoleProgress(output, interactive: false, logInterval ?? new TrainingOptions().LogInterval)],
+                : new ConsoleProgress(output, interactive: false, logInterval ?? new TrainingOptions().LogInterval),
+                record],
         }, cancellation);
-        if (!result.Completed) return cancellation.IsCancellationRequested ? 0 : 1;
+        if (!result.Completed)
+            return cancellation.IsCancellationRequested ? ExitCodes.Interrupted
+                : throw new InvalidOperationException($"training stopped early at iteration {result.Iteration} without being asked to");
         if (result.LastMeanIoU is { } miou) output.WriteLine($"validation mIoU {miou * 100:F2}");
         if (result.Checkpoint is { } checkpoint && provider is DatasetProvider)
             output.WriteLine("wrote " + string.Join(", ", TrainingSample.Write(entry, checkpoint, spec, outputDirectory)));

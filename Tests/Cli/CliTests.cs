@@ -134,6 +134,55 @@ public class CliTests : IDisposable
                 Assert.Contains(option, output);
     }
 
+    /// <summary>A provider whose data fails the way a caller does not expect (not one of the project's exception types).</summary>
+    private sealed class ThrowingProvider(Exception error, bool inValidation) : IDataProvider
+    {
+        public string Description => "broken";
+
+        public bool CanOpen(string spec) => spec == "broken";
+
+        public TrainingData Open(TrainingDataRequest request) => inValidation
+            ? new(BatchSources.FromFunction(i => SyntheticData.Batch(request.Options.Seed, i, request.Options.BatchSize, request.Input.Height), "ok"),
+                _ => throw error)
+            : throw error;
+    }
+
+    [Fact]
+    public void An_unexpected_exception_is_one_line_with_its_details_in_the_run_folder_log()
+    {
+        var environment = new CliEnvironment(NetworkCatalog.Discover(typeof(TinyTestNet).Assembly),
+            [new ThrowingProvider(new KeyNotFoundException("The given key 'frame' was not present in the dictionary."), inValidation: false)]);
+        var folder = _temp.New("cli-unexpected");
+        var (exit, output, error) = Run(environment, default, "train", "tiny-test", "--data", "broken", "--out", folder, "--device", "cpu");
+        Assert.Equal(1, exit);
+        var line = Assert.Single(error.TrimEnd('\n').Split('\n'));
+        var log = Path.Combine(folder, "error.log");
+        Assert.Equal($"emanet train: KeyNotFoundException: The given key 'frame' was not present in the dictionary. (details: {log})", line);
+        var details = File.ReadAllText(log);
+        Assert.Contains("System.Collections.Generic.KeyNotFoundException", details);
+        Assert.Contains("emanet train tiny-test --data broken", details);
+    }
+
+    /// <summary>The README job's failure through the command line: a native error at the second validation.</summary>
+    [Fact]
+    public void A_native_error_in_training_prints_its_first_line_and_the_resume_command()
+    {
+        var native = new System.Runtime.InteropServices.ExternalException("c10::Error: simulated\nException raised from forward at conv.cpp:42\nframe #0: 0x7f");
+        var environment = new CliEnvironment(NetworkCatalog.Discover(typeof(TinyTestNet).Assembly), [new ThrowingProvider(native, inValidation: true)]);
+        var folder = _temp.New("cli-native");
+        string[] args = ["train", "tiny-test", "--data", "broken", "--out", folder, "--iterations", "6", "--batch-size", "2", "--eval-interval", "3",
+            "--device", "cpu", "--bn-momentum", "keep"];
+        var (exit, _, error) = Run(environment, default, args);
+        Assert.Equal(1, exit);
+        var lines = error.TrimEnd('\n').Split('\n');
+        Assert.Equal(2, lines.Length);
+        Assert.Equal($"emanet train: native error: c10::Error: simulated (details: {Path.Combine(folder, "error.log")})", lines[0]);
+        var checkpoint = Path.Combine(folder, Trainer.CheckpointFileName);
+        Assert.Equal($"emanet train: continue with: emanet train {string.Join(' ', args[1..])} --resume {checkpoint}", lines[1]);
+        Assert.Equal(2, TrainingCheckpoint.Load(checkpoint).Iteration); // the default interval for 6 iterations: every iteration
+        Assert.Contains("frame #0", File.ReadAllText(Path.Combine(folder, "error.log")));
+    }
+
     private sealed class SyntheticProvider(Action<int>? onBatch = null) : IDataProvider
     {
         public string Description => "synthetic  noise images labelled by their dominant local colour";
@@ -179,11 +228,13 @@ public class CliTests : IDisposable
         using var stop = new CancellationTokenSource();
         var stopping = new CliEnvironment(environment.Networks, [new SyntheticProvider(i => { if (i == 2) stop.Cancel(); })]);
         var (stoppedExit, stoppedOutput, stoppedError) = Run(stopping, stop.Token, Common(split));
-        Assert.True(stoppedExit == 0, stoppedError);
+        Assert.True(stoppedExit == 130, stoppedError); // as after SIGINT, the default of a cancelled Program.Run
         Assert.Contains("[2/4]", stoppedOutput);
         Assert.Contains("stopped at iteration 3", stoppedOutput);
         var checkpoint = Path.Combine(split, Trainer.CheckpointFileName);
         Assert.Equal(3, TrainingCheckpoint.Load(checkpoint).Iteration);
+        Assert.Equal($"emanet train: stopped at iteration 3; continue with: emanet train {string.Join(' ', Common(split)[1..])} --resume {checkpoint}",
+            Assert.Single(stoppedError.TrimEnd('\n').Split('\n')));
 
         var (resumedExit, resumedOutput, resumedError) = Run(environment, default, [.. Common(split), "--resume", checkpoint]);
         Assert.True(resumedExit == 0, resumedError);

@@ -19,7 +19,7 @@ public sealed class TrainingSampleTests : IDisposable
         var run = Path.Combine(_folder, "run");
         var (exit, output, error) = CliProcess.Run(_folder, TimeSpan.FromMinutes(5),
             "train", "emanet-tiny", "--data", "synthetic", "--out", run, "--input", "3x65x65",
-            "--iterations", "6", "--batch-size", "2", "--eval-interval", "0", "--bn-momentum", "keep");
+            "--iterations", "6", "--batch-size", "2", "--eval-interval", "0", "--val-limit", "8", "--bn-momentum", "keep");
         Assert.True(exit == 0, $"train exited {exit}: {error}\n{output}");
 
         var mask = Path.Combine(_folder, "mask.png");
