@@ -141,12 +141,16 @@ public sealed class PlaceholderTests : IDisposable
     }
 
     [Fact]
-    public void PlaceholderKeys_AreKeptInMeta_AndRefusedInTheStateDict()
+    public void PlaceholderAndOtherHashableKeys_AreKeptInMeta_AndRefusedInTheStateDict()
     {
-        // meta: {numpy.int64(3): 'a', <the same key by memo>: 'b', numpy.int64(3): 'c'}
+        // meta: {numpy.int64(3): 'a', <the same key by memo>: 'b', numpy.int64(3): 'c', 0.5: 'd', (1, 2): 'e', b'k': 'f'}
         var meta = Root().Str("meta").EmptyDict();
         NumpyScalar(meta).BinPut(200).Str("a").SetItem().BinGet(200).Str("b").SetItem();
-        NumpyScalar(meta).Str("c").SetItem().SetItem()
+        NumpyScalar(meta).Str("c").SetItem()
+            .Op((byte)'G').Op(0x3F, 0xE0, 0, 0, 0, 0, 0, 0).Str("d").SetItem()
+            .Int(1).Int(2).Op(0x86).Str("e").SetItem()
+            .Op((byte)'C', 1, (byte)'k').Str("f").SetItem()
+            .SetItem()
             .Str("state_dict").EmptyDict().Str("w").Weight().SetItem().SetItem();
         using (var read = Load(meta, "keys-meta"))
             Assert.Equal(new[] { "w" }, read.Keys);
@@ -157,6 +161,16 @@ public sealed class PlaceholderTests : IDisposable
         var path = Write(inside, "keys-state");
         AssertDefect(path, () => WeightsFile.Read(path).Dispose(),
             "refuses global 'numpy.core.multiarray.scalar' inside the state dict: 'state_dict.head' has a key that is an object of numpy.core.multiarray.scalar");
+
+        var floatKey = Root().Str("state_dict").EmptyDict().Str("w").Weight().SetItem()
+            .Op((byte)'G').Op(0x3F, 0xE0, 0, 0, 0, 0, 0, 0).Weight().SetItem().SetItem();
+        var floatPath = Write(floatKey, "float-key");
+        AssertDefect(floatPath, () => WeightsFile.Read(floatPath).Dispose(), "'state_dict' of the state dict has a float key 0.5, not a str or int");
+
+        // A list cannot be a key in Python, so a pickle that makes one is malformed.
+        var listKey = Root().Op(']').Str("x").SetItem();
+        var listPath = Write(listKey, "list-key");
+        AssertDefect(listPath, () => WeightsFile.Read(listPath).Dispose(), "dict key a list of 0 is not hashable");
     }
 
     [Fact]

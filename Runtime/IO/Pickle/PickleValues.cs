@@ -68,8 +68,9 @@ internal sealed class PyList : List<object?>
 /// <summary>
 /// A Python dict or OrderedDict in insertion order. Keys are str, int, bool or None (what state dicts
 /// and optimizer states use), compared by value: setting an existing key replaces its value in place,
-/// as in Python. A <see cref="PyPlaceholder"/> key (a numpy integer, an enum member, ...) is kept
-/// and compared by reference, since its Python equality is unknown.
+/// as in Python. Any other key Python can hash (a float, a tuple, bytes, a tensor, a <see cref="PyPlaceholder"/>
+/// for a numpy integer or an enum member, ...) is kept and compared by reference (metadata only: the
+/// state dict refuses such keys); a list or dict, which Python cannot hash, is not a key.
 /// </summary>
 internal sealed class PyDict
 {
@@ -83,11 +84,15 @@ internal sealed class PyDict
     /// <summary>Attributes set by BUILD (an OrderedDict's _metadata); kept but unused.</summary>
     public PyDict? Attributes { get; set; }
 
-    public static bool IsValidKey(object? key) => key is null or string or long or bool or PyPlaceholder;
+    public static bool IsValidKey(object? key) => key is not (PyList or PyDict);
+
+    /// <summary>Whether the key is compared by value (str, int, bool, None); the others by reference.</summary>
+    public static bool IsPlainKey(object? key) => key is null or string or long or bool;
 
     public void Set(object? key, object? value)
     {
         if (!IsValidKey(key)) throw new InvalidOperationException("invalid dict key type");
+        if (!IsPlainKey(key)) { _items.Add(new(key, value)); return; }
         int existing = key is null ? _noneIndex : _index.GetValueOrDefault(key, -1);
         if (existing >= 0) { _items[existing] = new(key, value); return; }
         if (key is null) _noneIndex = _items.Count;

@@ -339,7 +339,7 @@ internal sealed class RestrictedUnpickler
         if (keysAndValues.Count % 2 != 0) throw Defect("SETITEMS with an odd number of values");
         for (int i = 0; i < keysAndValues.Count; i += 2)
         {
-            if (!PyDict.IsValidKey(keysAndValues[i])) throw Defect($"dict key {Describe(keysAndValues[i])} is not a str, int, bool or None");
+            if (!PyDict.IsValidKey(keysAndValues[i])) throw Defect($"dict key {Describe(keysAndValues[i])} is not hashable");
             dict.Set(keysAndValues[i], keysAndValues[i + 1]);
         }
     }

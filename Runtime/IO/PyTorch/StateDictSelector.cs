@@ -79,7 +79,7 @@ internal sealed class StateDictSelector
             throw new WeightsFormatException(_file, $"the dict at '{Qualified(prefix.TrimEnd('.'))}' was reached before (a dict shared by two keys or nested in itself)");
         foreach (var (key, value) in dict.Items)
         {
-            if (key is PyPlaceholder keyObject) throw PlaceholderKey(prefix.TrimEnd('.'), keyObject);
+            if (!PyDict.IsPlainKey(key)) throw UnsupportedKey(prefix.TrimEnd('.'), key);
             string name = prefix + KeyText(key);
             switch (value)
             {
@@ -124,7 +124,7 @@ internal sealed class StateDictSelector
                 case PyDict dict:
                     foreach (var (key, item) in dict.Items.Reverse())
                     {
-                        if (key is PyPlaceholder keyObject) throw PlaceholderKey(where, keyObject);
+                        if (!PyDict.IsPlainKey(key)) throw UnsupportedKey(where, key);
                         pending.Push((item!, $"{where}[{PythonKey(key)}]"));
                     }
                     break;
@@ -142,10 +142,20 @@ internal sealed class StateDictSelector
             $"Nothing was imported or run; such objects are skipped only outside the state dict. {Remedy}");
     }
 
-    private WeightsFormatException PlaceholderKey(string name, PyPlaceholder key) =>
-        new(_file,
-            $"refuses global '{key.Global}' inside the state dict: {(name.Length == 0 && Path.Length == 0 ? "the state dict" : $"'{Qualified(name)}'")} has a key that is {key.Description}, not a str or int. " +
-            $"Nothing was imported or run. {Remedy}");
+    /// <summary>A key other than str, int, bool or None inside the state dict (names could not be made of it).</summary>
+    private WeightsFormatException UnsupportedKey(string name, object? key)
+    {
+        string where = name.Length == 0 && Path.Length == 0 ? "the state dict" : $"'{Qualified(name)}'";
+        string what = key switch
+        {
+            PyPlaceholder p => $"refuses global '{p.Global}' inside the state dict: {where} has a key that is {p.Description}",
+            double d => $"{where} of the state dict has a float key {d.ToString(CultureInfo.InvariantCulture)}",
+            PyTuple t => $"{where} of the state dict has a key that is a tuple of {t.Count}",
+            TensorRef => $"{where} of the state dict has a key that is a tensor",
+            _ => $"{where} of the state dict has a key that is {Kind(key)}",
+        };
+        return new(_file, $"{what}, not a str or int. Nothing was imported or run. {Remedy}");
+    }
 
     private string Remedy =>
         "If you trust the file, load it in Python and save the tensors alone: " +
@@ -190,6 +200,9 @@ internal sealed class StateDictSelector
         TensorRef => "a single tensor",
         PyList => "a list",
         PyTuple => "a tuple",
+        byte[] => "bytes",
+        PyGlobal g => $"the global {g.FullName}",
+        StorageRef => "a storage",
         _ => $"a {value.GetType().Name.ToLowerInvariant()}",
     };
 }
