@@ -2,8 +2,8 @@ namespace EMANet.Runtime.IO;
 
 /// <summary>
 /// The only globals a PyTorch state dict needs, and therefore the only ones the restricted
-/// unpickler accepts. Each is interpreted by name (see <see cref="RestrictedUnpickler"/>); none is
-/// ever resolved to code.
+/// unpickler interprets. Each is interpreted by name (see <see cref="RestrictedUnpickler"/>); none is
+/// ever resolved to code. Any other global becomes an inert <see cref="PyPlaceholder"/>.
 /// </summary>
 internal static class PickleGlobals
 {
@@ -22,7 +22,4 @@ internal static class PickleGlobals
 
     /// <summary>torch.FloatStorage, torch.HalfStorage, ... (the typed storages of the supported element types).</summary>
     public static bool IsStorageType(string module, string name) => module == "torch" && ElementTypes.IsStorageName(name);
-
-    public static string AllowedList =>
-        string.Join(", ", Callables.Append("torch.<Float|Half|BFloat16|Double|Long|Int|Short|Char|Byte|Bool>Storage"));
 }

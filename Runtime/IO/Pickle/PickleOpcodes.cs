@@ -52,7 +52,14 @@ internal static class PickleOpcodes
     public const byte ShortBinUnicode = 0x8c;
     public const byte BinUnicode8 = 0x8d;
     public const byte BinBytes8 = 0x8e;
+    public const byte EmptySet = 0x8f;
+    public const byte AddItems = 0x90;
+    public const byte FrozenSet = 0x91;
+    public const byte NewObjEx = 0x92;
     public const byte StackGlobal = 0x93;
     public const byte Memoize = 0x94;
     public const byte Frame = 0x95;
+
+    // Protocol 5
+    public const byte ByteArray8 = 0x96;
 }

@@ -10,7 +10,13 @@ namespace EMANet.Runtime.IO;
 /// <see cref="PyList"/>, <see cref="PyTuple"/>, numbers, strings), and interprets the few allowed
 /// globals (<see cref="PickleGlobals"/>) by name: OrderedDict() makes a dict, _rebuild_tensor_v2
 /// makes a <see cref="TensorRef"/>, storages come from persistent ids as <see cref="StorageRef"/>s.
-/// Any other global, opcode or shape of data is a <see cref="WeightsFormatException"/>.
+/// Any other global becomes an inert <see cref="PyPlaceholder"/> that records its name and absorbs
+/// what is applied to it (REDUCE, NEWOBJ, NEWOBJ_EX, BUILD, APPEND(S), SETITEM(S); arguments are
+/// dropped), so that a checkpoint's metadata (numpy scalars and arrays, a framework's own objects)
+/// can be skipped; <see cref="StateDictSelector"/> refuses a placeholder inside the state dict.
+/// Sets, frozensets and bytearrays (protocol 4 and 5 opcodes) become placeholders of builtins.set,
+/// builtins.frozenset and builtins.bytearray. An allowed global used in an unexpected way, any other
+/// opcode or shape of data is a <see cref="WeightsFormatException"/>.
 /// Every length is checked against the remaining input before use; the work is linear in the input.
 /// </summary>
 internal sealed class RestrictedUnpickler
@@ -128,19 +134,33 @@ internal sealed class RestrictedUnpickler
                 case Op.SetItem:
                     var value = PopValue();
                     var key = PopValue();
-                    SetItems(PeekAs<PyDict>("SETITEM"), new[] { key, value });
+                    if (PeekTarget<PyDict>("SETITEM") is { } setItemTarget) SetItems(setItemTarget, new[] { key, value });
                     break;
                 case Op.SetItems:
                     var pairs = PopToMark();
-                    SetItems(PeekAs<PyDict>("SETITEMS"), pairs);
+                    if (PeekTarget<PyDict>("SETITEMS") is { } setItemsTarget) SetItems(setItemsTarget, pairs);
                     break;
                 case Op.Append:
                     var item = PopValue();
-                    PeekAs<PyList>("APPEND").Add(item);
+                    PeekTarget<PyList>("APPEND")?.Add(item);
                     break;
                 case Op.Appends:
                     var items = PopToMark();
-                    PeekAs<PyList>("APPENDS").AddRange(items);
+                    PeekTarget<PyList>("APPENDS")?.AddRange(items);
+                    break;
+
+                case Op.EmptySet: Push(new PyPlaceholder("builtins.set", PlaceholderOrigin.Object)); break;
+                case Op.AddItems:
+                    PopToMark();
+                    PeekTarget<PyPlaceholder>("ADDITEMS");
+                    break;
+                case Op.FrozenSet:
+                    PopToMark();
+                    Push(new PyPlaceholder("builtins.frozenset", PlaceholderOrigin.Object));
+                    break;
+                case Op.ByteArray8:
+                    Take(ReadLength(ReadUInt64()));
+                    Push(new PyPlaceholder("builtins.bytearray", PlaceholderOrigin.Object));
                     break;
 
                 case Op.BinPut: _memo[ReadByte()] = Peek(); break;
@@ -163,6 +183,7 @@ internal sealed class RestrictedUnpickler
                 case Op.Reduce:
                     var args = PopValue();
                     var callable = PopValue();
+                    if (callable is PyPlaceholder called) { Push(new PyPlaceholder(called.Global, PlaceholderOrigin.Object)); break; }
                     if (callable is not PyGlobal function) throw Defect($"REDUCE calls {Describe(callable)}, not a global");
                     if (args is not PyTuple tuple) throw Defect($"REDUCE of {function} with {Describe(args)} instead of an argument tuple");
                     Push(Call(function, tuple));
@@ -170,12 +191,20 @@ internal sealed class RestrictedUnpickler
                 case Op.NewObj:
                     var newArgs = PopValue();
                     var cls = PopValue();
+                    if (cls is PyPlaceholder newClass) { Push(new PyPlaceholder(newClass.Global, PlaceholderOrigin.Object)); break; }
                     if (cls is not PyGlobal { FullName: PickleGlobals.OrderedDict } || newArgs is not PyTuple { Count: 0 })
                         throw Defect($"NEWOBJ of {Describe(cls)} is not supported (only collections.OrderedDict())");
                     Push(new PyDict());
                     break;
+                case Op.NewObjEx:
+                    PopValues(2); // args, kwargs
+                    var exClass = PopValue();
+                    if (exClass is not PyPlaceholder newExClass) throw Defect($"NEWOBJ_EX of {Describe(exClass)} is not supported");
+                    Push(new PyPlaceholder(newExClass.Global, PlaceholderOrigin.Object));
+                    break;
                 case Op.Build:
-                    Build(PopValue(), Peek());
+                    var state = PopValue();
+                    if (Peek() is not PyPlaceholder) Build(state, Peek());
                     break;
                 case Op.BinPersId:
                     Push(PersistentLoad(PopValue()));
@@ -189,12 +218,9 @@ internal sealed class RestrictedUnpickler
 
     // ------------------------------------------------------------------ globals and calls
 
-    private PyGlobal ResolveGlobal(string module, string name)
-    {
-        if (!PickleGlobals.IsAllowed(module, name))
-            throw Defect($"refuses global '{module}.{name}': only the globals of a state dict are allowed ({PickleGlobals.AllowedList})");
-        return new PyGlobal(module, name);
-    }
+    /// <summary>An allowed global as a <see cref="PyGlobal"/>; any other as a placeholder (nothing is imported).</summary>
+    private static object ResolveGlobal(string module, string name) =>
+        PickleGlobals.IsAllowed(module, name) ? new PyGlobal(module, name) : new PyPlaceholder($"{module}.{name}", PlaceholderOrigin.Global);
 
     private object? Call(PyGlobal function, PyTuple args)
     {
@@ -218,6 +244,7 @@ internal sealed class RestrictedUnpickler
                 return RebuildTensor(args);
 
             case PickleGlobals.RebuildParameter:
+                if (args.Count == 3 && args[0] is PyPlaceholder { Origin: PlaceholderOrigin.Tensor } unsupported) return unsupported;
                 if (args.Count != 3 || args[0] is not TensorRef data || args[1] is not bool || args[2] is not PyDict)
                     throw Defect("_rebuild_parameter expects (tensor, requires_grad, backward_hooks)");
                 return data;
@@ -233,9 +260,10 @@ internal sealed class RestrictedUnpickler
     }
 
     /// <summary>_rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata]).</summary>
-    private TensorRef RebuildTensor(PyTuple args)
+    private object RebuildTensor(PyTuple args)
     {
         if (args.Count is not (6 or 7)) throw Defect($"_rebuild_tensor_v2 with {args.Count} arguments instead of 6 or 7");
+        if (args[0] is PyPlaceholder { Origin: PlaceholderOrigin.Tensor } unsupported) return unsupported;
         if (args[0] is not StorageRef storage) throw Defect($"_rebuild_tensor_v2: argument 1 is {Describe(args[0])}, not a storage");
         if (args[1] is not long offset || offset < 0) throw Defect($"_rebuild_tensor_v2: storage offset {Describe(args[1])} is not a non-negative integer");
         var size = Dimensions(args[2], "size");
@@ -258,11 +286,17 @@ internal sealed class RestrictedUnpickler
         return result;
     }
 
-    /// <summary>A persistent id ('storage', torch.XStorage, key, location, numel) names a storage record of the archive.</summary>
-    private StorageRef PersistentLoad(object? pid)
+    /// <summary>
+    /// A persistent id ('storage', torch.XStorage, key, location, numel) names a storage record of the
+    /// archive. A storage type outside the allow-list (torch.ComplexFloatStorage, ...) gives a tensor
+    /// placeholder: skipped outside the state dict, refused inside it.
+    /// </summary>
+    private object PersistentLoad(object? pid)
     {
         if (pid is not PyTuple { Count: 5 } t || t[0] is not "storage")
             throw Defect($"persistent id {Describe(pid)} is not ('storage', type, key, location, numel)");
+        if (t[1] is PyPlaceholder { Origin: PlaceholderOrigin.Global } unsupportedType)
+            return new PyPlaceholder(unsupportedType.Global, PlaceholderOrigin.Tensor);
         if (t[1] is not PyGlobal type || !PickleGlobals.IsStorageType(type.Module, type.Name) || !ElementTypes.TryFromStorageName(type.Name, out var dtype))
             throw Defect($"persistent id names storage type {Describe(t[1])}");
         if (t[2] is not string key || key.Length is 0 or > 64 || !key.All(char.IsAsciiLetterOrDigit))
@@ -305,7 +339,7 @@ internal sealed class RestrictedUnpickler
         if (keysAndValues.Count % 2 != 0) throw Defect("SETITEMS with an odd number of values");
         for (int i = 0; i < keysAndValues.Count; i += 2)
         {
-            if (!PyDict.IsValidKey(keysAndValues[i])) throw Defect($"dict key {Describe(keysAndValues[i])} is not a str, int, bool or None");
+            if (!PyDict.IsValidKey(keysAndValues[i])) throw Defect($"dict key {Describe(keysAndValues[i])} is not hashable");
             dict.Set(keysAndValues[i], keysAndValues[i + 1]);
         }
     }
@@ -322,8 +356,13 @@ internal sealed class RestrictedUnpickler
         return _stack[^1];
     }
 
-    private T PeekAs<T>(string op) where T : class =>
-        Peek() as T ?? throw Defect($"{op} on {Describe(_stack[^1])}");
+    /// <summary>The target of a mutating opcode: a <typeparamref name="T"/>, or null for a placeholder, which absorbs it.</summary>
+    private T? PeekTarget<T>(string op) where T : class => Peek() switch
+    {
+        T target => target,
+        PyPlaceholder => null,
+        var other => throw Defect($"{op} on {Describe(other)}"),
+    };
 
     private object? PopValue()
     {
@@ -416,6 +455,7 @@ internal sealed class RestrictedUnpickler
         long or double or bool => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)!,
         byte[] b => $"bytes of length {b.Length}",
         PyGlobal g => g.FullName,
+        PyPlaceholder p => p.Description,
         PyTuple t => $"a tuple of {t.Count}",
         PyList l => $"a list of {l.Count}",
         PyDict d => $"a dict of {d.Count}",

@@ -4,9 +4,12 @@ namespace EMANet.Runtime.IO;
 
 /// <summary>
 /// Reads PyTorch checkpoints written by torch.save in the zip format (PyTorch 1.6 and later) without
-/// executing anything: a restricted unpickler (<see cref="RestrictedUnpickler"/>) that accepts only
-/// the globals of a state dict, then the tensors rebuilt from their storage records with storage
-/// offset, size and stride (views come out as contiguous copies). Where the checkpoint wraps the state
+/// executing anything: a restricted unpickler (<see cref="RestrictedUnpickler"/>) that interprets only
+/// the globals of a state dict and turns any other global into an inert placeholder (never imported,
+/// called or constructed), then the tensors rebuilt from their storage records with storage offset,
+/// size and stride (views come out as contiguous copies). Placeholders outside the state dict (an
+/// mmengine checkpoint's numpy <c>meta</c> values, its <c>message_hub</c> objects) are skipped; one
+/// inside it is a <see cref="WeightsFormatException"/> naming its key path. Where the checkpoint wraps the state
 /// dict (<c>{"state_dict": ..., "epoch": ...}</c>) the tensors are found as <see cref="StateDictSelector"/>
 /// documents; the result's metadata then says <c>state_dict_path</c> (the wrapper keys taken) and
 /// <c>skipped</c> (non-tensor entries left out, comma-separated).
