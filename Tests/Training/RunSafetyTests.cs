@@ -14,7 +14,7 @@ public sealed class RunSafetyTests : IDisposable
 
     private static TinyTestNet NewNetwork()
     {
-        manual_seed(11);
+        TorchGlobalState.Seed(11);
         return new TinyTestNet();
     }
 
