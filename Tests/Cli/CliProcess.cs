@@ -24,7 +24,10 @@ internal sealed class CliProcess : IDisposable
     public static string Dll => Path.Combine(AppContext.BaseDirectory, "emanet.dll");
 
     /// <summary>Starts <c>dotnet emanet.dll <paramref name="args"/></c> in <paramref name="workingDirectory"/>, with TMPDIR there too (the shared error log stays in the test's folder).</summary>
-    public static CliProcess Start(string workingDirectory, params string[] args)
+    public static CliProcess Start(string workingDirectory, params string[] args) => Start(workingDirectory, null, args);
+
+    /// <summary>As <see cref="Start(string, string[])"/>, with <paramref name="environment"/> set (a null value removes the variable).</summary>
+    public static CliProcess Start(string workingDirectory, IReadOnlyDictionary<string, string?>? environment, params string[] args)
     {
         var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path ? path : "dotnet";
         var start = new ProcessStartInfo(host)
@@ -37,6 +40,9 @@ internal sealed class CliProcess : IDisposable
         start.ArgumentList.Add(Dll);
         foreach (var arg in args) start.ArgumentList.Add(arg);
         start.Environment["TMPDIR"] = workingDirectory;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+            if (value is null) start.Environment.Remove(name);
+            else start.Environment[name] = value;
         var process = new Process { StartInfo = start };
         var cli = new CliProcess(process);
         process.OutputDataReceived += (_, e) => cli.Add(cli._output, e.Data);
@@ -48,9 +54,13 @@ internal sealed class CliProcess : IDisposable
     }
 
     /// <summary>Runs to the end (at most <paramref name="timeout"/>); returns the exit code and the whole output and error.</summary>
-    public static (int Exit, string Output, string Error) Run(string workingDirectory, TimeSpan timeout, params string[] args)
+    public static (int Exit, string Output, string Error) Run(string workingDirectory, TimeSpan timeout, params string[] args) =>
+        Run(workingDirectory, timeout, null, args);
+
+    /// <summary>As <see cref="Run(string, TimeSpan, string[])"/>, with <paramref name="environment"/> set (a null value removes the variable).</summary>
+    public static (int Exit, string Output, string Error) Run(string workingDirectory, TimeSpan timeout, IReadOnlyDictionary<string, string?>? environment, params string[] args)
     {
-        using var process = Start(workingDirectory, args);
+        using var process = Start(workingDirectory, environment, args);
         var exit = process.WaitForExit(timeout);
         return (exit, process.Output, process.Error);
     }

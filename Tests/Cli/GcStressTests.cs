@@ -66,50 +66,25 @@ public sealed class GcStressTests : IDisposable
     /// <summary>Runs <c>dotnet emanet.dll args</c> under the hook in the test's folder; fails with the command, exit code and output tail.</summary>
     private void Emanet(string[] args)
     {
-        var cli = Path.Combine(AppContext.BaseDirectory, "emanet.dll");
         var hook = Path.Combine(AppContext.BaseDirectory, "GcStress.dll");
-        Assert.True(File.Exists(cli), $"the CLI is not next to the tests: {cli}");
+        Assert.True(File.Exists(CliProcess.Dll), $"the CLI is not next to the tests: {CliProcess.Dll}");
         Assert.True(File.Exists(hook), $"the GC-stress startup hook is not next to the tests: {hook} (tools/gc-stress, referenced by Tests.csproj)");
-
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        var environment = new Dictionary<string, string?>
         {
-            WorkingDirectory = _folder,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
+            ["DOTNET_STARTUP_HOOKS"] = hook,
+            ["EMANET_GC_STRESS_SLEEP_MS"] = null,      // the hook's defaults: gen-0 collections every millisecond
+            ["EMANET_GC_STRESS_GENERATION"] = null,
         };
-        start.ArgumentList.Add(cli);
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        start.Environment["DOTNET_STARTUP_HOOKS"] = hook;
-        start.Environment.Remove("EMANET_GC_STRESS_SLEEP_MS");
-        start.Environment.Remove("EMANET_GC_STRESS_GENERATION");
-
-        var lines = new List<string>();
-        using var process = new Process { StartInfo = start };
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (lines) lines.Add(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (lines) lines.Add(e.Data); };
         var clock = Stopwatch.StartNew();
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        if (!process.WaitForExit(CommandTimeout))
-        {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit();
-            Assert.Fail($"emanet {string.Join(' ', args)} did not finish within {CommandTimeout.TotalMinutes} minutes under forced collections\n{Tail(lines)}");
-        }
-        process.WaitForExit();   // drains the redirected output
-        Assert.True(process.ExitCode == 0,
-            $"emanet {string.Join(' ', args)} exited with {process.ExitCode} after {clock.Elapsed.TotalSeconds:F0} s under forced collections (a temporary TorchSharp Scalar freed while in use?)\n{Tail(lines)}");
+        var (exit, output, error) = CliProcess.Run(_folder, CommandTimeout, environment, args);
+        Assert.True(exit == 0,
+            $"emanet {string.Join(' ', args)} exited with {exit} after {clock.Elapsed.TotalSeconds:F0} s under forced collections (a temporary TorchSharp Scalar freed while in use?)\n{Tail(output + "\n" + error)}");
     }
 
     /// <summary>The last lines of the output without libtorch's native frames and .NET stack lines: progress, the exception message.</summary>
-    private static string Tail(List<string> lines)
+    private static string Tail(string text)
     {
-        lock (lines)
-        {
-            var kept = lines.Where(l => !l.StartsWith("frame #", StringComparison.Ordinal) && !l.StartsWith("   at ", StringComparison.Ordinal)).ToList();
-            return string.Join('\n', kept.Skip(Math.Max(0, kept.Count - 12)));
-        }
+        var kept = text.Split('\n').Where(l => !l.StartsWith("frame #", StringComparison.Ordinal) && !l.StartsWith("   at ", StringComparison.Ordinal)).ToList();
+        return string.Join('\n', kept.Skip(Math.Max(0, kept.Count - 12)));
     }
 }
