@@ -37,11 +37,14 @@ internal static class DiagnosticCatalog
     public static readonly DiagnosticDescriptor ClassifierMismatch = Error(DiagnosticIds.ClassifierMismatch, "Network output does not have one channel per class");
     public static readonly DiagnosticDescriptor OutputSizeMismatch = Error(DiagnosticIds.OutputSizeMismatch, "Network output is not at the input size");
     public static readonly DiagnosticDescriptor UnsupportedDeclaration = Error(DiagnosticIds.UnsupportedDeclaration, "Declaration the generator cannot use");
+    // Reported once the whole compilation is seen (the IDE needs the CompilationEnd tag to know that).
+    public static readonly DiagnosticDescriptor DuplicateNetworkName = new(DiagnosticIds.DuplicateNetworkName, "Two networks with one name", "{0}", Category,
+        DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: "README.md#diagnostics", customTags: WellKnownDiagnosticTags.CompilationEnd);
 
     public static ImmutableArray<DiagnosticDescriptor> All { get; } = ImmutableArray.Create(
         NotPartial, MemberTypeMismatch, InvalidArgument, ChannelMismatch, SpatialMismatch, OutputStrideUnreachable, SpatialCollapse,
         SizeNotKept, PaddingChangesSize, EmaOutOfRange, UnknownLayer, ForwardReference, DuplicateLayerName, InputNotDivisible,
-        ClassifierMismatch, OutputSizeMismatch, UnsupportedDeclaration);
+        ClassifierMismatch, OutputSizeMismatch, UnsupportedDeclaration, DuplicateNetworkName);
 
     private static readonly Dictionary<string, DiagnosticDescriptor> ById = All.ToDictionary(d => d.Id);
 

@@ -1,4 +1,7 @@
+using System;
+using System.Collections.Concurrent;
 using System.Collections.Immutable;
+using System.Linq;
 using EMANet.Engine;
 using EMANet.Generator.Parsing;
 using Microsoft.CodeAnalysis;
@@ -25,11 +28,14 @@ public sealed class NetworkDiagnosticsAnalyzer : DiagnosticAnalyzer
         {
             var networkAttribute = start.Compilation.GetTypeByMetadataName(WellKnownNames.NetworkAttribute);
             if (networkAttribute is null) return;
-            start.RegisterSymbolAction(symbolContext => Analyze(symbolContext, networkAttribute), SymbolKind.NamedType);
+            // Catalogue names of the assembly's networks: two networks of one name would leave NetworkCatalog.Find a silent choice.
+            var names = new ConcurrentBag<(string Name, INamedTypeSymbol Type, Location Location)>();
+            start.RegisterSymbolAction(symbolContext => Analyze(symbolContext, networkAttribute, names), SymbolKind.NamedType);
+            start.RegisterCompilationEndAction(end => ReportDuplicateNames(end, names));
         });
     }
 
-    private static void Analyze(SymbolAnalysisContext context, INamedTypeSymbol networkAttribute)
+    private static void Analyze(SymbolAnalysisContext context, INamedTypeSymbol networkAttribute, ConcurrentBag<(string, INamedTypeSymbol, Location)> names)
     {
         var type = (INamedTypeSymbol)context.Symbol;
         foreach (var attribute in type.GetAttributes())
@@ -37,6 +43,22 @@ public sealed class NetworkDiagnosticsAnalyzer : DiagnosticAnalyzer
             if (!SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, networkAttribute)) continue;
             foreach (var diagnostic in NetworkDiagnostics.Collect(type, attribute, context.CancellationToken))
                 context.ReportDiagnostic(diagnostic);
+            var location = attribute.ApplicationSyntaxReference?.GetSyntax(context.CancellationToken).GetLocation() ?? type.Locations.FirstOrDefault() ?? Location.None;
+            names.Add((DeclarationParser.NetworkName(attribute, type), type, location));
+        }
+    }
+
+    private static void ReportDuplicateNames(CompilationAnalysisContext context, ConcurrentBag<(string Name, INamedTypeSymbol Type, Location Location)> names)
+    {
+        foreach (var group in names.GroupBy(n => n.Name, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1))
+        {
+            var all = group.OrderBy(n => n.Type.ToDisplayString(), StringComparer.Ordinal).ToArray();
+            foreach (var (name, type, location) in all)
+            {
+                var others = string.Join(", ", all.Where(o => !SymbolEqualityComparer.Default.Equals(o.Type, type)).Select(o => $"'{o.Type.ToDisplayString()}'"));
+                context.ReportDiagnostic(Diagnostic.Create(DiagnosticCatalog.DuplicateNetworkName, location,
+                    $"network name '{name}' of '{type.ToDisplayString()}' is also the name of {others} in this assembly; the catalogue finds networks by name (case-insensitive), so give each a distinct name"));
+            }
         }
     }
 }

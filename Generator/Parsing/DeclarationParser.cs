@@ -55,7 +55,11 @@ internal static class DeclarationParser
             .Select(r => r.GetSyntax(cancellationToken))
             .OfType<ClassDeclarationSyntax>()
             .Any(c => c.Modifiers.Any(SyntaxKind.PartialKeyword));
-        if (!isPartial)
+        if (type.IsRecord)
+            problems.Add(new ParseProblem(DiagnosticIds.UnsupportedDeclaration,
+                $"network '{type.Name}' is a record; declare it as a partial class (the generated part gives it TorchSharp's Module base class and a constructor, which a record's value semantics do not fit)",
+                type.Locations.FirstOrDefault() ?? Location.None));
+        else if (!isPartial)
             problems.Add(new ParseProblem(DiagnosticIds.NotPartial,
                 $"network class '{type.Name}' must be declared partial so that the generator can add its constructor and forward",
                 type.Locations.FirstOrDefault() ?? Location.None));
@@ -100,6 +104,8 @@ internal static class DeclarationParser
             layerLocations.Add(locations);
         }
 
+        ReportLayersInSeveralParts(type, problems, cancellationToken);
+
         declaration = declaration with { Layers = new EquatableArray<LayerDeclaration>(layers.ToArray()) };
         var model = new NetworkModel(
             type.ContainingNamespace.IsGlobalNamespace ? "" : type.ContainingNamespace.ToDisplayString(),
@@ -110,6 +116,30 @@ internal static class DeclarationParser
         return new ParsedNetwork(model, problems, layerLocations, networkLocations);
     }
 
+    /// <summary>
+    /// Layer fields spread over several partial declarations have no order of their own: the
+    /// compiler lists the parts in the order of its syntax trees (the file order of the build), so
+    /// renaming a file could reorder the network. One part must hold every layer field.
+    /// </summary>
+    private static void ReportLayersInSeveralParts(INamedTypeSymbol type, List<ParseProblem> problems, CancellationToken cancellationToken)
+    {
+        var parts = new List<(SyntaxNode Part, IFieldSymbol Field)>();
+        foreach (var field in type.GetMembers().OfType<IFieldSymbol>())
+        {
+            if (!field.GetAttributes().Any(IsLayerAttribute)) continue;
+            var syntax = field.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellationToken);
+            var part = syntax?.Ancestors().OfType<TypeDeclarationSyntax>().FirstOrDefault();
+            if (part != null && !parts.Any(p => p.Part == part)) parts.Add((part, field));
+        }
+        if (parts.Count < 2) return;
+        var files = parts.Select(p => System.IO.Path.GetFileName(p.Part.SyntaxTree.FilePath)).Select(f => f.Length == 0 ? "(no file)" : f);
+        var other = parts[1].Field;
+        problems.Add(new ParseProblem(DiagnosticIds.UnsupportedDeclaration,
+            $"the layer fields of '{type.Name}' are declared in {parts.Count} partial declarations ({string.Join(", ", files)}); their order would follow the compiler's file order, " +
+            $"so declare every layer field in one part (field '{other.Name}' is in another part than '{parts[0].Field.Name}')",
+            other.Locations.FirstOrDefault() ?? Location.None));
+    }
+
     private static bool IsLayerAttribute(AttributeData attribute)
     {
         for (var t = attribute.AttributeClass?.BaseType; t != null; t = t.BaseType)
@@ -117,12 +147,16 @@ internal static class DeclarationParser
         return false;
     }
 
+    /// <summary>The network's catalogue name: the attribute's, else the kebab-cased type name.</summary>
+    public static string NetworkName(AttributeData attribute, INamedTypeSymbol type) =>
+        GetString(Arguments(attribute), "Name") is { Length: > 0 } name ? name : KebabCase(type.Name);
+
     private static NetworkDeclaration ReadNetwork(AttributeData attribute, INamedTypeSymbol type)
     {
         var args = Arguments(attribute);
         return new NetworkDeclaration
         {
-            Name = GetString(args, "Name") is { Length: > 0 } name ? name : KebabCase(type.Name),
+            Name = NetworkName(attribute, type),
             Classes = GetInt(args, "Classes", 21),
             InputChannels = GetInt(args, "InputChannels", 3),
             InputHeight = GetInt(args, "InputHeight", 513),

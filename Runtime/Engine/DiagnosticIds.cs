@@ -20,4 +20,5 @@ public static class DiagnosticIds
     public const string OutputSizeMismatch = "EMA0015";
     public const string UnsupportedDeclaration = "EMA0016";
     public const string PaddingChangesSize = "EMA0017";
+    public const string DuplicateNetworkName = "EMA0018";
 }

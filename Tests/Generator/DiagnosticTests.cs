@@ -132,6 +132,85 @@ public class DiagnosticTests
         AssertNotGenerated(run, "TorchSharpBn");
     }
 
+    // ---- declarations the generator cannot order or name -----------------------------------
+
+    [Fact]
+    public void A_partial_record_is_named_as_a_record_not_as_not_partial()
+    {
+        var run = Expect("""
+            namespace T;
+            [SegmentationNetwork("rec", InputHeight = 65, InputWidth = 65)]
+            public partial record Rec
+            {
+                [Conv(8, 3)] private readonly ConvBlock a;
+                [Classifier] private readonly Conv2d classifier;
+            }
+            """,
+            new Expected("EMA0016", Error, "Rec", "network 'Rec' is a record; declare it as a partial class"));
+        AssertNotGenerated(run, "Rec");
+    }
+
+    [Fact]
+    public void Layer_fields_in_two_partial_declarations_are_an_error_naming_the_files()
+    {
+        // Before: the layers were taken in the compiler's file order, so the head ran on the raw image before the backbone.
+        var run = GeneratorHarness.Run(GeneratorHarness.Compile(
+            """
+            namespace T;
+            public partial class Split
+            {
+                [Classifier] private readonly Conv2d classifier;
+            }
+            """,
+            """
+            namespace T;
+            [SegmentationNetwork("split", InputHeight = 65, InputWidth = 65)]
+            public partial class Split
+            {
+                [Conv(8, 3)] private readonly ConvBlock stem;
+            }
+            """), compileOutput: false).AssertNoCrash();
+        var error = Assert.Single(run.Ema);
+        Assert.Equal("EMA0016", error.Id);
+        var message = error.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains("declared in 2 partial declarations (Source0.cs, Source1.cs)", message);
+        Assert.Contains("declare every layer field in one part", message);
+        Assert.Equal("stem", GeneratorRun.Under(error));
+        AssertNotGenerated(run, "Split");
+    }
+
+    // ---- EMA0018: two networks with one name -----------------------------------------------
+
+    [Fact]
+    public void EMA0018_Two_networks_with_one_name_in_one_assembly_are_both_errors()
+    {
+        var run = GeneratorHarness.Run(GeneratorHarness.Compile(
+            """
+            namespace A;
+            [SegmentationNetwork("twin", InputHeight = 65, InputWidth = 65)]
+            public partial class Twin
+            {
+                [Conv(8, 3)] private readonly ConvBlock a;
+                [Classifier] private readonly Conv2d classifier;
+            }
+            """,
+            """
+            namespace B;
+            [SegmentationNetwork("Twin", InputHeight = 65, InputWidth = 65)]
+            public partial class Other
+            {
+                [Conv(8, 3)] private readonly ConvBlock a;
+                [Classifier] private readonly Conv2d classifier;
+            }
+            """), compileOutput: false).AssertNoCrash();
+        var errors = run.Ema.Where(d => d.Id == "EMA0018").OrderBy(d => d.Location.SourceTree!.FilePath, StringComparer.Ordinal).ToArray();
+        Assert.Equal(2, errors.Length);
+        Assert.All(errors, e => Assert.Equal(Error, e.Severity));
+        Assert.Contains("'A.Twin' is also the name of 'B.Other'", errors[0].GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Contains("'B.Other' is also the name of 'A.Twin'", errors[1].GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.StartsWith("SegmentationNetwork(", GeneratorRun.Under(errors[0]));
+    }
+
     // ---- EMA0003: invalid argument --------------------------------------------------------
 
     [Fact]
@@ -774,7 +853,7 @@ public class DiagnosticTests
     public void EveryDiagnosticId_HasATestHere()
     {
         var ids = typeof(EMANet.Engine.DiagnosticIds).GetFields().Select(f => (string)f.GetValue(null)!).OrderBy(s => s).ToArray();
-        Assert.Equal(Enumerable.Range(1, 17).Select(i => $"EMA{i:0000}"), ids);
+        Assert.Equal(Enumerable.Range(1, 18).Select(i => $"EMA{i:0000}"), ids);
         var tested = typeof(DiagnosticTests).GetMethods().Where(m => m.GetCustomAttributes(typeof(FactAttribute), false).Length > 0)
             .Select(m => m.Name.Split('_')[0]).ToHashSet();
         Assert.All(ids, id => Assert.Contains(id, tested));

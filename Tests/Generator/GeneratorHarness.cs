@@ -110,7 +110,7 @@ internal sealed record GeneratorRun(
     ImmutableArray<Diagnostic> OutputDiagnostics,
     IReadOnlyList<Exception> AnalyzerExceptions)
 {
-    /// <summary>The diagnostics of the project: EMA0001..EMA0017.</summary>
+    /// <summary>The diagnostics of the project: EMA0001..EMA0018.</summary>
     public IReadOnlyList<Diagnostic> Ema => AnalyzerDiagnostics.Where(d => d.Id.StartsWith("EMA", StringComparison.Ordinal)).ToArray();
 
     public IReadOnlyList<Diagnostic> EmaErrors => Ema.Where(d => d.Severity == DiagnosticSeverity.Error).ToArray();

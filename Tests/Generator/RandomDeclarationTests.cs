@@ -42,7 +42,9 @@ public class RandomDeclarationTests(ITestOutputHelper output)
             foreach (var i in indices)
             {
                 var ema = run.Ema.Where(d => d.Location.SourceTree?.FilePath == $"Case{i}.cs").ToArray();
-                var errors = ema.Where(d => d.Severity == DiagnosticSeverity.Error).ToArray();
+                // EMA0018 (two cases drew one network name) is about the assembly, not the declaration: each network is still
+                // generated, and the build fails on the error itself.
+                var errors = ema.Where(d => d.Severity == DiagnosticSeverity.Error && d.Id != EMANet.Engine.DiagnosticIds.DuplicateNetworkName).ToArray();
                 bool generated = run.HintNames.Contains($"R.Case{i}.g.cs");
                 var compileErrors = run.OutputErrors.Where(d => CaseOf(d) == i).ToArray();
                 foreach (var id in errors.Select(e => e.Id).Distinct()) errorIds[id] = errorIds.GetValueOrDefault(id) + 1;
