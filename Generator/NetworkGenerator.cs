@@ -23,7 +23,11 @@ public sealed class NetworkGenerator : IIncrementalGenerator
             .ForAttributeWithMetadataName(
                 WellKnownNames.NetworkAttribute,
                 predicate: static (node, _) => node is ClassDeclarationSyntax,
-                transform: static (ctx, ct) => DeclarationParser.Parse((INamedTypeSymbol)ctx.TargetSymbol, ctx.Attributes[0], ct).Model)
+                transform: static (ctx, ct) => IsFirstAttributedPart(ctx)
+                    ? DeclarationParser.Parse((INamedTypeSymbol)ctx.TargetSymbol, ctx.Attributes[0], ct).Model
+                    : null)
+            .Where(static model => model != null)
+            .Select(static (model, _) => model!)
             .WithTrackingName(TrackingNames.Declarations);
 
         var sources = models
@@ -47,6 +51,19 @@ public sealed class NetworkGenerator : IIncrementalGenerator
         {
             if (text != null) spc.AddSource("GeneratedNetworks.g.cs", SourceText.From(text, Encoding.UTF8));
         });
+    }
+
+    /// <summary>
+    /// Whether the attribute at hand is the type's first [SegmentationNetwork]: with the attribute on two
+    /// partial parts (which C# reports as CS0579) the pipeline sees the class twice, and one network
+    /// must give one source.
+    /// </summary>
+    private static bool IsFirstAttributedPart(GeneratorAttributeSyntaxContext context)
+    {
+        // (context.Attributes holds every matching attribute of the parts in the target's file, so compare with the target node.)
+        var first = context.TargetSymbol.GetAttributes()
+            .FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == WellKnownNames.NetworkAttribute)?.ApplicationSyntaxReference;
+        return first == null || (first.SyntaxTree == context.TargetNode.SyntaxTree && context.TargetNode.Span.Contains(first.Span));
     }
 }
 

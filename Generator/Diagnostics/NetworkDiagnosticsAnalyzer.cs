@@ -38,14 +38,13 @@ public sealed class NetworkDiagnosticsAnalyzer : DiagnosticAnalyzer
     private static void Analyze(SymbolAnalysisContext context, INamedTypeSymbol networkAttribute, ConcurrentBag<(string, INamedTypeSymbol, Location)> names)
     {
         var type = (INamedTypeSymbol)context.Symbol;
-        foreach (var attribute in type.GetAttributes())
-        {
-            if (!SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, networkAttribute)) continue;
-            foreach (var diagnostic in NetworkDiagnostics.Collect(type, attribute, context.CancellationToken))
-                context.ReportDiagnostic(diagnostic);
-            var location = attribute.ApplicationSyntaxReference?.GetSyntax(context.CancellationToken).GetLocation() ?? type.Locations.FirstOrDefault() ?? Location.None;
-            names.Add((DeclarationParser.NetworkName(attribute, type), type, location));
-        }
+        // The first [SegmentationNetwork] only: a second one on another partial part is C#'s own error (CS0579).
+        var attribute = type.GetAttributes().FirstOrDefault(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, networkAttribute));
+        if (attribute is null) return;
+        foreach (var diagnostic in NetworkDiagnostics.Collect(type, attribute, context.CancellationToken))
+            context.ReportDiagnostic(diagnostic);
+        var location = attribute.ApplicationSyntaxReference?.GetSyntax(context.CancellationToken).GetLocation() ?? type.Locations.FirstOrDefault() ?? Location.None;
+        names.Add((DeclarationParser.NetworkName(attribute, type), type, location));
     }
 
     private static void ReportDuplicateNames(CompilationAnalysisContext context, ConcurrentBag<(string Name, INamedTypeSymbol Type, Location Location)> names)

@@ -111,6 +111,79 @@ public class ValidDeclarationTests
     }
 
     [Fact]
+    public void Two_layer_fields_in_one_declaration_are_two_layers_in_order()
+    {
+        // One attribute on "ConvBlock a, b" applies to both fields: two layers, a then b.
+        var run = GeneratorHarness.Run(GeneratorHarness.Compile("""
+            namespace T;
+            [SegmentationNetwork("two-in-one", InputHeight = 65, InputWidth = 65)]
+            public partial class TwoInOne
+            {
+                [ConvBnRelu(8, 3)] private readonly ConvBlock a, b;
+                [Classifier] private readonly Conv2d classifier;
+            }
+            """)).AssertClean();
+        var source = run.Source("T.TwoInOne.g.cs")!;
+        int a = source.IndexOf("var a = this.a.call(input);", StringComparison.Ordinal);
+        int b = source.IndexOf("var b = this.b.call(a);", StringComparison.Ordinal);
+        Assert.True(a >= 0 && b > a, source);
+        Assert.Contains("this.b = new global::EMANet.Runtime.Blocks.ConvBlock(8, 8, 3", source);
+    }
+
+    [Fact]
+    public void A_network_in_the_global_namespace_compiles_and_is_catalogued()
+    {
+        var run = GeneratorHarness.Run(GeneratorHarness.Compile("""
+            [SegmentationNetwork("global-net", InputHeight = 65, InputWidth = 65)]
+            public partial class GlobalNet
+            {
+                [Conv(8, 3)] private readonly ConvBlock a;
+                [Classifier] private readonly Conv2d classifier;
+            }
+            """)).AssertClean();
+        Assert.Contains("GlobalNet.g.cs", run.HintNames);
+        Assert.Contains("typeof(global::GlobalNet)", run.Source("GlobalNet.g.cs")!);
+        Assert.NotNull(run.Output.GetTypeByMetadataName("GlobalNet")!.GetMembers("forward").SingleOrDefault());
+    }
+
+    [Fact]
+    public void An_aliased_attribute_name_is_recognised()
+    {
+        var run = GeneratorHarness.Run(GeneratorHarness.Compile("""
+            using Net = EMANet.SegmentationNetworkAttribute;
+            using Layer = EMANet.ConvBnReluAttribute;
+            namespace T;
+            [Net("aliased", InputHeight = 65, InputWidth = 65)]
+            public partial class Aliased
+            {
+                [Layer(8, 3)] private readonly ConvBlock a;
+                [Classifier] private readonly Conv2d classifier;
+            }
+            """)).AssertClean();
+        Assert.Contains("var a = this.a.call(input);", run.Source("T.Aliased.g.cs")!);
+    }
+
+    [Fact]
+    public void The_network_attribute_on_two_parts_of_one_class_is_the_compilers_duplicate_attribute_error()
+    {
+        // [SegmentationNetwork] allows one use per class: C# itself reports the second part (CS0579); the generator must not crash.
+        var run = GeneratorHarness.Run(GeneratorHarness.Compile("""
+            namespace T;
+            [SegmentationNetwork("twice", InputHeight = 65, InputWidth = 65)]
+            public partial class Twice
+            {
+                [Conv(8, 3)] private readonly ConvBlock a;
+                [Classifier] private readonly Conv2d classifier;
+            }
+            [SegmentationNetwork("twice", InputHeight = 65, InputWidth = 65)]
+            public partial class Twice
+            {
+            }
+            """)).AssertNoCrash();
+        Assert.Contains(run.OutputErrors, d => d.Id == "CS0579");
+    }
+
+    [Fact]
     public void NetworkName_WithLineBreaksQuotesAndMarkup_IsEscaped()
     {
         // The attribute's argument holds escapes; the generator must write a literal with the same value.
