@@ -140,7 +140,7 @@ internal static class DeclarationParser
             other.Locations.FirstOrDefault() ?? Location.None));
     }
 
-    private static bool IsLayerAttribute(AttributeData attribute)
+    internal static bool IsLayerAttribute(AttributeData attribute)
     {
         for (var t = attribute.AttributeClass?.BaseType; t != null; t = t.BaseType)
             if (t.ToDisplayString() == WellKnownNames.LayerAttributeBase) return true;

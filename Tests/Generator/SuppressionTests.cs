@@ -1,6 +1,10 @@
+extern alias GeneratorAssembly;
+
 using System.Collections.Immutable;
+using GeneratorAssembly::EMANet.Generator.Diagnostics;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
 
 namespace EMANet.Tests.Generator;
 
@@ -74,6 +78,48 @@ public class SuppressionTests
         var compilation = GeneratorHarness.Compile(Input500);
         compilation = compilation.WithOptions(compilation.Options.WithSyntaxTreeOptionsProvider(new EditorConfigSeverities("Other.cs", "EMA0013", ReportDiagnostic.Error)));
         Assert.Equal(DiagnosticSeverity.Warning, Ema0013(Run(compilation))?.Severity);
+    }
+
+    /// <summary>A channel mismatch: the network is not generated, so its layer fields are never assigned.</summary>
+    private const string ChannelMismatch = """
+        namespace T;
+        [SegmentationNetwork("mismatch", InputHeight = 65, InputWidth = 65)]
+        public partial class Mismatch
+        {
+            [Conv(8, 3)] private readonly ConvBlock a;
+            [Conv(16, 3)] private readonly ConvBlock b;
+            [Add("a", "b")] private readonly ResidualAdd sum;
+            [Classifier] private readonly Conv2d classifier;
+            [Upsample(SizeOf = "input")] private readonly BilinearUpsample upsample;
+            private readonly object notALayer;
+        }
+        """;
+
+    /// <summary>Warnings and errors left after the generator, the analyzer and (optionally) the suppressor, as a build shows them.</summary>
+    private static Diagnostic[] BuildDiagnostics(string source, bool withSuppressor)
+    {
+        var compilation = GeneratorHarness.Compile(source);
+        GeneratorHarness.CreateDriver().RunGeneratorsAndUpdateCompilation(compilation, out var output, out _);
+        var analyzers = withSuppressor
+            ? ImmutableArray.Create<DiagnosticAnalyzer>(new NetworkDiagnosticsAnalyzer(), new LayerFieldSuppressor())
+            : ImmutableArray.Create<DiagnosticAnalyzer>(new NetworkDiagnosticsAnalyzer());
+        return output.WithAnalyzers(analyzers).GetAllDiagnosticsAsync().GetAwaiter().GetResult()
+            .Where(d => d.Severity >= DiagnosticSeverity.Warning && !d.IsSuppressed)
+            .ToArray();
+    }
+
+    [Fact]
+    public void A_declaration_with_an_error_shows_its_EMA_diagnostic_and_no_field_warnings()
+    {
+        var noisy = BuildDiagnostics(ChannelMismatch, withSuppressor: false);
+        Assert.Contains(noisy, d => d.Id is "CS0169" or "CS8618" or "CS0649");   // what a build showed before the suppressor
+
+        var quiet = BuildDiagnostics(ChannelMismatch, withSuppressor: true);
+        Assert.Contains(quiet, d => d.Id == "EMA0004");
+        // Only the EMA diagnostic and the warnings about the field that is no layer remain.
+        Assert.All(quiet, d => Assert.True(d.Id.StartsWith("EMA", StringComparison.Ordinal) || d.GetMessage().Contains("notALayer"),
+            $"{d.Id}: {d.GetMessage()}"));
+        Assert.Contains(quiet, d => d.GetMessage().Contains("notALayer"));
     }
 
     /// <summary>The compiler's view of an .editorconfig section: one file, one id, one severity.</summary>
