@@ -132,6 +132,27 @@ public class DiagnosticTests
         AssertNotGenerated(run, "TorchSharpBn");
     }
 
+    // ---- independent errors of one declaration come in one build ----------------------------
+
+    [Fact]
+    public void A_wrong_field_type_does_not_hide_a_shape_error_of_the_same_declaration()
+    {
+        // Before, EMA0009 appeared only once EMA0002 was fixed.
+        var run = Expect("""
+            namespace T;
+            [SegmentationNetwork("two-errors", InputHeight = 65, InputWidth = 65)]
+            public partial class TwoErrors
+            {
+                [Conv(8, 3)] private readonly EmaUnit a;
+                [EmaUnit(Bases = 0)] private readonly EmaUnit emau;
+                [Classifier] private readonly Conv2d classifier;
+            }
+            """,
+            new Expected("EMA0002", Error, "EmaUnit", "field 'a' is declared as 'EmaUnit'"),
+            new Expected("EMA0009", Error, "Bases = 0", "Bases = 0 is out of range"));
+        AssertNotGenerated(run, "TwoErrors");
+    }
+
     // ---- declarations the generator cannot order or name -----------------------------------
 
     [Fact]
