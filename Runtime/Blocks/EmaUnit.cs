@@ -14,6 +14,9 @@ public sealed class EmaUnit : FusableBlock
 {
     private const double Epsilon = 1e-6;
 
+    // F.normalize's default: the norm is clamped at this before dividing (mmsegmentation's renormalisation).
+    private const double MmsegNormalizeEpsilon = 1e-12;
+
     // Field names are the state-dict keys (RegisterComponents).
     private readonly Conv2d conv1;
     private Sequential conv2;
@@ -67,7 +70,12 @@ public sealed class EmaUnit : FusableBlock
     /// <summary>m in mu &lt;- m * mu + (1 - m) * mean over the batch of the final bases.</summary>
     public double Momentum { get; }
 
-    /// <summary>Re-normalise mu over C after the momentum update (open-mmlab does; the authors do not).</summary>
+    /// <summary>
+    /// mmsegmentation's update (its EMAModule, decode_heads/ema_head.py): the batch mean of the final bases is
+    /// L2-normalised over C (F.normalize, norm clamped at 1e-12) before the blend, and mu is not normalised after
+    /// it, so mu drifts inside the unit ball. false (the default) is the authors' update (train.py), which blends
+    /// the batch mean as it is. mmsegmentation's momentum 0.1 weighs the new value: it is <see cref="Momentum"/> 0.9.
+    /// </summary>
     public bool Renormalize { get; }
 
     /// <summary>When set, the next forward keeps the responsibilities z (B x N x K) in <see cref="LastResponsibilities"/>.</summary>
@@ -135,21 +143,20 @@ public sealed class EmaUnit : FusableBlock
     protected override void Fuse() => conv2 = FoldChild("conv2", conv2);
 
     /// <summary>
-    /// The moving average of the bases: mu &lt;- m * mu + (1 - m) * (bases of the last training
-    /// forward, averaged over the batch). Call once after each optimizer step; a no-op when no
-    /// training forward has run since the last call.
+    /// The moving average of the bases (1 x C x K): mu &lt;- m * mu + (1 - m) * mean, where mean is the
+    /// batch average of the last training forward's final bases (the authors' train.py), or that average
+    /// L2-normalised over C when <see cref="Renormalize"/> is set (mmsegmentation's EMAModule). Call once
+    /// after each optimizer step; a no-op when no training forward has run since the last call.
     /// </summary>
     public void UpdateBases()
     {
         if (_pendingBases is null) return;
         using (no_grad())
         {
-            mu.mul_(_momentum).add_(_pendingBases.to(mu.dtype, mu.device), _oneMinusMomentum);
-            if (Renormalize)
-            {
-                using var normalized = L2NormalizeOverChannels(mu);
-                mu.copy_(normalized);
-            }
+            using var scope = NewDisposeScope();
+            var mean = _pendingBases.to(mu.dtype, mu.device);                                          // 1 x C x K
+            if (Renormalize) mean = nn.functional.normalize(mean, p: 2, dim: 1, eps: MmsegNormalizeEpsilon);   // over C
+            mu.mul_(_momentum).add_(mean, _oneMinusMomentum);
         }
         _pendingBases.Dispose();
         _pendingBases = null;

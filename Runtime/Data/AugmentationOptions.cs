@@ -14,8 +14,12 @@ public sealed record AugmentationOptions
 
     public double FlipProbability { get; init; } = 0.5;
 
-    /// <summary>Raw (0-255) value of image padding, in every channel; label padding is always 255.</summary>
-    public byte ImagePadValue { get; init; }
+    /// <summary>
+    /// Value of image padding after normalisation, in every channel; label padding is always 255. The default 0 is
+    /// the ImageNet mean colour, as the authors' dataset.py (it normalises, then pads with 0) and mmsegmentation
+    /// (it pads the normalised batch with 0) pad, and as <see cref="Evaluation.WholeImageInference"/> pads.
+    /// </summary>
+    public float NormalizedImagePadValue { get; init; }
 
     /// <summary>The defaults with a square crop of <paramref name="size"/>.</summary>
     public static AugmentationOptions WithCrop(int size) => new() { CropHeight = size, CropWidth = size };

@@ -23,6 +23,8 @@ internal static class BatchCollator
         {
             if (!uniform)
             {
+                // Images of different sizes pad at the bottom and right with 0 after normalisation (the mean colour),
+                // as the training augmentation and whole-image inference pad; labels with the ignore index.
                 images.zero_();
                 labels.fill_(PaddingLabel);
             }

@@ -5,9 +5,11 @@ namespace EMANet.Runtime.Data;
 /// <summary>
 /// The training augmentation of the EMANet recipe, in this order: a random scale from
 /// <see cref="AugmentationOptions.Scales"/> (bilinear for the image, nearest for the labels), padding at the
-/// bottom and right up to the crop size (image with <see cref="AugmentationOptions.ImagePadValue"/>, labels
-/// with 255), a random crop, a horizontal flip with <see cref="AugmentationOptions.FlipProbability"/>, then
-/// RGB / 255 and ImageNet normalisation. The random draws (scale, crop row, crop column, flip) come from the
+/// bottom and right up to the crop size, a random crop, a horizontal flip with
+/// <see cref="AugmentationOptions.FlipProbability"/>, and RGB / 255 with ImageNet normalisation. Padding
+/// happens in normalised space, as in the authors' code (normalise, then pad with 0): padded pixels hold
+/// <see cref="AugmentationOptions.NormalizedImagePadValue"/> (default 0, the mean colour) and their labels 255
+/// (the ignore index). The random draws (scale, crop row, crop column, flip) come from the
 /// generator in that order, so a given seed always gives the same result.
 /// </summary>
 public sealed class TrainingAugmentation : ISampleTransform
@@ -46,7 +48,7 @@ public sealed class TrainingAugmentation : ISampleTransform
         var plane = cropH * cropW;
         var planar = new float[3 * plane];
         var labels = new byte[plane];
-        var pad = Options.ImagePadValue;
+        var pad = Options.NormalizedImagePadValue;
         for (var y = 0; y < cropH; y++)
         {
             var sy = top + y;
@@ -64,9 +66,9 @@ public sealed class TrainingAugmentation : ISampleTransform
                 }
                 else
                 {
-                    planar[o] = ImageNormalization.Normalize(0, pad);
-                    planar[plane + o] = ImageNormalization.Normalize(1, pad);
-                    planar[2 * plane + o] = ImageNormalization.Normalize(2, pad);
+                    planar[o] = pad;
+                    planar[plane + o] = pad;
+                    planar[2 * plane + o] = pad;
                     labels[o] = LabelMask.Ignore;
                 }
             }

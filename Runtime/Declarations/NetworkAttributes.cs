@@ -83,7 +83,7 @@ public sealed class EmaUnitAttribute : LayerAttribute
     /// <summary>m of the bases' moving average.</summary>
     public double Momentum { get; set; } = 0.9;
 
-    /// <summary>L2-normalise the bases after the moving-average update (open-mmlab); the authors do not.</summary>
+    /// <summary>Blend the L2-normalised batch mean of the bases into the moving average (mmsegmentation's EMAModule); the authors blend it unnormalised.</summary>
     public bool Renormalize { get; set; }
 }
 

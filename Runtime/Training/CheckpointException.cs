@@ -5,6 +5,9 @@ public sealed class CheckpointException(string path, string problem, Exception? 
     : IOException($"checkpoint '{path}': {problem}", inner)
 {
     public string Path { get; } = path;
+
+    /// <summary>What is wrong, without the file name.</summary>
+    public string Problem { get; } = problem;
 }
 
 /// <summary>The loss became NaN or infinite: the run stopped without writing the diverged state, so the last checkpoint is the last good one.</summary>

@@ -10,7 +10,7 @@ namespace EMANet.Runtime.Training;
 /// <summary>
 /// Trains a segmentation network with the EMANet recipe: SGD with momentum on three parameter
 /// groups (see <see cref="ParameterGroups"/>), polynomial lr decay, cross-entropy ignoring the
-/// void label plus the weighted auxiliary loss when the network has an auxiliary head, and the
+/// void label and averaged as <see cref="TrainingOptions.LossAverage"/> says, plus the weighted auxiliary loss when the network has an auxiliary head, and the
 /// EMA bases' moving average after every optimizer step. One dispose scope per step.
 /// <para>
 /// Reproducible: torch's generator is re-seeded from (seed, iteration) before every step (dropout),
@@ -259,11 +259,11 @@ public sealed class Trainer : IDisposable
             if (_segmentation is not null) (main, auxiliary) = _segmentation.ForwardTraining(images);
             else main = _network.forward(images);
 
-            var loss = nn.functional.cross_entropy(main, labels, ignore_index: Options.IgnoreIndex);
+            var loss = SegmentationLoss.CrossEntropy(main, labels, Options.IgnoreIndex, Options.LossAverage);
             if (auxiliary is not null && Options.AuxiliaryLossWeight > 0)
             {
                 using var weight = Options.AuxiliaryLossWeight.ToScalar();   // held for the call (README.md, "TorchSharp Scalars")
-                loss = loss.add(nn.functional.cross_entropy(auxiliary, labels, ignore_index: Options.IgnoreIndex), weight);
+                loss = loss.add(SegmentationLoss.CrossEntropy(auxiliary, labels, Options.IgnoreIndex, Options.LossAverage), weight);
             }
 
             var value = loss.item<float>();

@@ -8,7 +8,8 @@ namespace EMANet.Runtime.Training;
 /// Every hyper-parameter of a training run. Defaults are the EMANet recipe (EMANET.md section 3,
 /// the authors' settings.py): batch 16, SGD momentum 0.9, lr 0.009 with polynomial decay (power
 /// 0.9) over 30,000 iterations, weight decay 1e-4 on convolution weights only, twice the lr and no
-/// decay for biases, no decay for BN weights, BN momentum 3e-4, labels 255 ignored.
+/// decay for biases, no decay for BN weights, BN momentum 3e-4, labels 255 ignored, the loss divided by
+/// every pixel of the batch (<see cref="LossAverage.All"/>, the authors' train.py).
 /// </summary>
 public sealed record TrainingOptions
 {
@@ -38,6 +39,13 @@ public sealed record TrainingOptions
 
     /// <summary>Label value that the loss ignores (VOC's boundary/void label).</summary>
     public int IgnoreIndex { get; init; } = 255;
+
+    /// <summary>
+    /// What the cross-entropy (main and auxiliary) is divided by: every pixel of the batch (<see cref="LossAverage.All"/>,
+    /// the default: the authors' and mmsegmentation's) or the labelled pixels only (<see cref="LossAverage.Labelled"/>,
+    /// PyTorch's reduction 'mean'). A run configuration written before this setting existed reads as Labelled.
+    /// </summary>
+    public LossAverage LossAverage { get; init; } = LossAverage.All;
 
     /// <summary>Weight of the auxiliary head's cross-entropy, when the network has one.</summary>
     public double AuxiliaryLossWeight { get; init; } = 0.4;
@@ -98,6 +106,7 @@ public sealed record TrainingOptions
         Require(BiasLearningRateMultiplier >= 0 && double.IsFinite(BiasLearningRateMultiplier), nameof(BiasLearningRateMultiplier), BiasLearningRateMultiplier, "must be >= 0");
         Require(PolyPower >= 0 && double.IsFinite(PolyPower), nameof(PolyPower), PolyPower, "must be >= 0");
         Require(PolyUpdateInterval > 0, nameof(PolyUpdateInterval), PolyUpdateInterval, "must be positive");
+        Require(Enum.IsDefined(LossAverage), nameof(LossAverage), LossAverage, "must be all or labelled");
         Require(AuxiliaryLossWeight >= 0 && double.IsFinite(AuxiliaryLossWeight), nameof(AuxiliaryLossWeight), AuxiliaryLossWeight, "must be >= 0");
         Require(BatchNormMomentum is null or (> 0 and <= 1), nameof(BatchNormMomentum), BatchNormMomentum, "must be in (0, 1] or null");
         Require(CheckpointInterval is null or >= 0, nameof(CheckpointInterval), CheckpointInterval, "must be >= 0");
@@ -126,6 +135,7 @@ public sealed record TrainingOptions
         Compare(nameof(PolyPower), PolyPower, other.PolyPower);
         Compare(nameof(PolyUpdateInterval), PolyUpdateInterval, other.PolyUpdateInterval);
         Compare(nameof(IgnoreIndex), IgnoreIndex, other.IgnoreIndex);
+        Compare(nameof(LossAverage), LossAverage, other.LossAverage);
         Compare(nameof(AuxiliaryLossWeight), AuxiliaryLossWeight, other.AuxiliaryLossWeight);
         Compare(nameof(BatchNormMomentum), BatchNormMomentum, other.BatchNormMomentum);
         Compare(nameof(Seed), Seed, other.Seed);
@@ -184,6 +194,9 @@ public sealed record RunConfiguration
             throw new FormatException($"{source}: not a valid run configuration: {e.Message}", e);
         }
         if (configuration is null) throw new FormatException($"{source}: not a valid run configuration: null");
+        if (!NamesLossAverage(json))
+            // Written before the setting existed, when the loss was always averaged over the labelled pixels.
+            configuration = configuration with { Training = configuration.Training with { LossAverage = LossAverage.Labelled } };
         if (configuration.FormatVersion != CurrentFormatVersion)
             throw new FormatException($"{source}: run configuration format {configuration.FormatVersion} is not supported (this build reads {CurrentFormatVersion})");
         try
@@ -195,6 +208,15 @@ public sealed record RunConfiguration
             throw new FormatException($"{source}: {e.Message}", e);
         }
         return configuration;
+    }
+
+    /// <summary>Whether the "training" object of <paramref name="json"/> (already parsed once) has a "lossAverage" member.</summary>
+    private static bool NamesLossAverage(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.TryGetProperty("training", out var training)
+            && training.ValueKind == JsonValueKind.Object
+            && training.TryGetProperty("lossAverage", out _);
     }
 
     /// <summary>Writes the JSON atomically (temp file in the same folder, then a rename).</summary>

@@ -39,6 +39,9 @@ public static class Commands
         (new("--poly-power", "X", "Power of the polynomial lr decay (0.9)."), (o, a) => o with { PolyPower = a.Double("--poly-power")!.Value }),
         (new("--poly-interval", "N", "Recompute the lr every N iterations (10)."), (o, a) => o with { PolyUpdateInterval = a.Int("--poly-interval")!.Value }),
         (new("--ignore-index", "N", "Label ignored by the loss (255)."), (o, a) => o with { IgnoreIndex = a.Int("--ignore-index")!.Value }),
+        (new("--loss-average", "all|labelled", "Divide the cross-entropy by every pixel of the batch, as the authors and mmsegmentation (all), or by the labelled pixels only, as PyTorch's 'mean' (labelled)."),
+            (o, a) => o with { LossAverage = LossAverages.TryParse(a.Text("--loss-average"), out var average) ? average
+                : throw new UsageException($"--loss-average: '{a.Text("--loss-average")}' is not all or labelled") }),
         (new("--aux-weight", "X", "Weight of the auxiliary loss (0.4)."), (o, a) => o with { AuxiliaryLossWeight = a.Double("--aux-weight")!.Value }),
         (new("--bn-momentum", "X|keep", "BatchNorm momentum (3e-4); 'keep' leaves the network's."),
             (o, a) => o with { BatchNormMomentum = a.Text("--bn-momentum") == "keep" ? null : a.Double("--bn-momentum")!.Value }),

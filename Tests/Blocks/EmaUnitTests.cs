@@ -119,15 +119,34 @@ public class EmaUnitTests
         Assert.True((Param(unit, "mu").to(float64) == after).all().item<bool>());
     }
 
-    [Fact]
-    public void Renormalize_KeepsUnitNormBases()
+    /// <summary>
+    /// Two channels, one base: the responsibilities are all 1, so an image's final bases are its mean feature
+    /// L2-normalised. With conv1 the identity, image 0 (every pixel (3, 4)) gives (0.6, 0.8) and image 1 (every
+    /// pixel (1, 0)) gives (1, 0); the batch mean is (0.8, 0.4). From mu = (0, 1) and m = 0.9:
+    /// the authors blend the mean as it is, 0.9 (0, 1) + 0.1 (0.8, 0.4) = (0.08, 0.94);
+    /// mmsegmentation blends the normalised mean, 0.9 (0, 1) + 0.1 (2, 1) / sqrt(5) = (0.08944, 0.94472).
+    /// </summary>
+    [Theory]
+    [InlineData(false, 0.08, 0.94)]
+    [InlineData(true, 0.2 / 2.2360679774997896, 0.9 + 0.1 / 2.2360679774997896)]
+    public void UpdateBases_by_hand_authors_and_mmsegmentation(bool renormalize, double expected0, double expected1)
     {
-        using var unit = new EmaUnit(6, 4, renormalize: true);   // any initial bases: the assertion holds for all
+        using var unit = new EmaUnit(2, bases: 1, iterations: 3, momentum: 0.9, renormalize: renormalize);
+        using (no_grad())
+        {
+            Param(unit, "conv1.weight").copy_(eye(2).reshape(2, 2, 1, 1));
+            Param(unit, "conv1.bias").zero_();
+            Param(unit, "mu").copy_(tensor(new float[] { 0, 1 }).reshape(1, 2, 1));
+        }
+        var input = stack([
+            tensor(new float[] { 3, 4 }).reshape(2, 1, 1).expand(2, 2, 3).contiguous(),
+            tensor(new float[] { 1, 0 }).reshape(2, 1, 1).expand(2, 2, 3).contiguous()]);   // 2 x 2 x 2 x 3
         unit.train();
-        using (no_grad()) unit.forward(Input(5, 2, 6, 3, 3));
+        using (no_grad()) unit.forward(input);
         unit.UpdateBases();
-        var norms = Param(unit, "mu").norm(1);
-        Assert.True(allclose(norms, ones_like(norms), atol: 1e-4));
+        var mu = Param(unit, "mu").reshape(2).data<float>().ToArray();
+        Assert.Equal(expected0, mu[0], 5);
+        Assert.Equal(expected1, mu[1], 5);
     }
 
     [Fact]

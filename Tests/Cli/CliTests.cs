@@ -130,7 +130,7 @@ public class CliTests : IDisposable
         Assert.Empty(error);
         Assert.StartsWith("Usage: emanet", output);
         if (args[0] == "train")
-            foreach (var option in new[] { "--lr", "--iterations", "--batch-size", "--weight-decay", "--bn-momentum", "--aux-weight", "--seed", "--resume", "--device" })
+            foreach (var option in new[] { "--lr", "--iterations", "--batch-size", "--weight-decay", "--bn-momentum", "--loss-average", "--aux-weight", "--seed", "--resume", "--device" })
                 Assert.Contains(option, output);
     }
 
@@ -214,6 +214,23 @@ public class CliTests : IDisposable
             }
             return ious.Average();
         }
+    }
+
+    [Fact]
+    public void Loss_average_is_a_training_option_recorded_in_run_json()
+    {
+        var environment = new CliEnvironment(NetworkCatalog.Discover(typeof(TinyTestNet).Assembly), [new SyntheticProvider()]);
+        string[] Args(string folder, string average) => ["train", "tiny-test", "--data", "synthetic", "--out", folder, "--iterations", "1", "--batch-size", "2",
+            "--eval-interval", "0", "--device", "cpu", "--bn-momentum", "keep", "--loss-average", average];
+
+        var folder = _temp.New("cli-loss-average");
+        var (exit, _, error) = Run(environment, default, Args(folder, "labelled"));
+        Assert.True(exit == 0, error);
+        Assert.Contains("\"lossAverage\": \"labelled\"", File.ReadAllText(Path.Combine(folder, Trainer.RunFileName)));
+
+        var (badExit, _, badError) = Run(environment, default, Args(_temp.New("cli-loss-average-bad"), "mean"));
+        Assert.Equal(2, badExit);
+        Assert.Contains("--loss-average: 'mean' is not all or labelled", Assert.Single(badError.TrimEnd('\n').Split('\n')));
     }
 
     [Fact]

@@ -64,26 +64,36 @@ public class AugmentationTests
         Assert.True(checkedPixels > 12 * 32 * 32 / 3, $"only {checkedPixels} interior pixels checked");
     }
 
-    [Fact]
-    public void Small_images_are_padded_with_zero_pixels_and_ignored_labels()
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(1.0)]
+    public void Small_images_are_padded_with_the_mean_colour_and_ignored_labels(double flip)
     {
+        // The authors' dataset.py normalises, then pads with 0: padding is the ImageNet mean colour (0 in every
+        // normalised channel), not black (about -2 after normalisation).
         var sample = LabelColoredSample.Create(10, 12);
-        var result = new TrainingAugmentation(new AugmentationOptions { CropHeight = 16, CropWidth = 20, Scales = [1.0], FlipProbability = 0 })
+        var result = new TrainingAugmentation(new AugmentationOptions { CropHeight = 16, CropWidth = 20, Scales = [1.0], FlipProbability = flip })
             .Apply(sample, new SeededRandom(3));
         var plane = 16 * 20;
+        var padded = 0;
         for (var y = 0; y < 16; y++)
             for (var x = 0; x < 20; x++)
             {
                 var p = y * 20 + x;
-                if (y < 10 && x < 12)
+                var sx = flip == 1 ? 19 - x : x;   // the flip mirrors the padded crop: padding moves to the left
+                if (y < 10 && sx < 12)
                 {
-                    Assert.Equal(sample.Label[y, x], result.Label[p]);
+                    Assert.Equal(sample.Label[y, sx], result.Label[p]);
                     continue;
                 }
+                padded++;
                 Assert.Equal(LabelMask.Ignore, result.Label[p]);
                 for (var c = 0; c < 3; c++)
-                    Assert.Equal(-ImageNormalization.Mean[c] / ImageNormalization.Std[c], result.Image[c * plane + p], 5);
+                    Assert.Equal(0f, result.Image[c * plane + p]);
+                // Denormalised, the padding is the mean colour: round(255 * mean) per channel.
+                Assert.Equal(new Rgb(124, 116, 104), Denormalize(result)[y, x]);
             }
+        Assert.Equal(16 * 20 - 10 * 12, padded);
     }
 
     [Fact]

@@ -93,7 +93,7 @@ public class TrainerTests : IDisposable
         using var reference = new TinyAuxTestNet();
         TorchGlobalState.Seed(4);
         using var trained = new TinyAuxTestNet();
-        var options = SyntheticData.Options(1) with { AuxiliaryLossWeight = 0.4 };
+        var options = SyntheticData.Options(1) with { AuxiliaryLossWeight = 0.4, LossAverage = LossAverage.Labelled };   // PyTorch's mean, as computed below
 
         var (images, labels) = SyntheticData.Batch(9, 0);
         double expectedMain, expectedAux;

@@ -22,6 +22,7 @@ public class TrainingOptionsTests : IDisposable
         Assert.Equal(255, o.IgnoreIndex);
         Assert.Equal(0.4, o.AuxiliaryLossWeight);
         Assert.Equal(3e-4, o.BatchNormMomentum);
+        Assert.Equal(LossAverage.All, o.LossAverage);
         Assert.Equal("auto", o.Device);
         o.Validate();
     }
@@ -68,5 +69,28 @@ public class TrainingOptionsTests : IDisposable
         var differences = b.RecipeDifferences(a);
         Assert.Single(differences);
         Assert.StartsWith("LearningRate", differences[0]);
+    }
+
+    [Fact]
+    public void Loss_average_is_written_by_name_and_a_configuration_without_it_reads_as_labelled()
+    {
+        var run = new RunConfiguration { Network = "n", Classes = 2, Input = "3x9x9", Training = new TrainingOptions() };
+        var json = run.ToJson();
+        Assert.Contains("\"lossAverage\": \"all\"", json);
+        Assert.Equal(LossAverage.All, RunConfiguration.FromJson(json).Training.LossAverage);
+        var labelled = json.Replace("\"lossAverage\": \"all\"", "\"lossAverage\": \"labelled\"");
+        Assert.Equal(LossAverage.Labelled, RunConfiguration.FromJson(labelled).Training.LossAverage);
+
+        // run.json and checkpoints written before the setting existed: the loss was averaged over the labelled pixels.
+        var legacy = json.Replace("\"lossAverage\": \"all\",", "");
+        Assert.DoesNotContain("lossAverage", legacy);
+        Assert.Equal(LossAverage.Labelled, RunConfiguration.FromJson(legacy).Training.LossAverage);
+
+        var bad = json.Replace("\"lossAverage\": \"all\"", "\"lossAverage\": \"mean\"");
+        var error = Assert.Throws<FormatException>(() => RunConfiguration.FromJson(bad, "z.json"));
+        Assert.Contains("z.json", error.Message);
+        Assert.Contains("lossAverage", error.Message);
+
+        Assert.StartsWith("LossAverage", Assert.Single(new TrainingOptions().RecipeDifferences(new TrainingOptions { LossAverage = LossAverage.Labelled })));
     }
 }
