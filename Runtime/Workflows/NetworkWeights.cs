@@ -39,7 +39,7 @@ public static class NetworkWeights
         }
         using var tensors = WeightsFile.Read(path);
         var report = StateDictLoader.Load(network, tensors, layout, strict);
-        var summary = $"{path}: {report.Loaded.Count} tensors loaded ({report.Mapping})";
+        var summary = $"{path}: {report.Loaded.Count} tensors loaded ({report.Mapping.Description})";
         if (!strict && !report.IsComplete) summary += "; " + report.DescribeProblems();
         return summary;
     }

@@ -54,6 +54,26 @@ public sealed class KeyMapping
         return WeightsLayout.Native;
     }
 
+    /// <summary>
+    /// The layout as the <c>--layout</c> option names it, and the prefix removed if any: "native layout",
+    /// "torchvision layout", "deep-stem layout, 'module.' prefix removed".
+    /// </summary>
+    public string Description =>
+        LayoutName(Layout) + " layout" + (StrippedPrefix.Length > 0 ? $", '{StrippedPrefix}' prefix removed" : "");
+
+    /// <summary>A layout's name as the CLI's <c>--layout</c> option spells it (auto, native, torchvision, deep-stem).</summary>
+    public static string LayoutName(WeightsLayout layout) => layout switch
+    {
+        WeightsLayout.Auto => "auto",
+        WeightsLayout.Native => "native",
+        WeightsLayout.TorchVisionResNet => "torchvision",
+        WeightsLayout.DeepStemResNet => "deep-stem",
+        _ => throw new ArgumentOutOfRangeException(nameof(layout), layout, "unknown weights layout"),
+    };
+
+    /// <summary>The <see cref="Description"/>: a mapping written into a message names its layout.</summary>
+    public override string ToString() => Description;
+
     /// <summary>The module key for a source key, or null when the layout drops it (a ResNet's fc.*).</summary>
     public string? Map(string sourceKey)
     {
