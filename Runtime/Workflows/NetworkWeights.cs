@@ -47,7 +47,11 @@ public static class NetworkWeights
     /// <summary>
     /// Converts <paramref name="input"/> (.ckpt, .pth/.pt or .safetensors) to a .safetensors file
     /// with this project's parameter names. A training checkpoint is restored into the network it
-    /// names (found in <paramref name="networks"/>) and that network's state dict is written.
+    /// names (found in <paramref name="networks"/>) and that network's state dict is written, with
+    /// "network" and "iteration" metadata. A state dict saved from nn.DataParallel/DistributedDataParallel
+    /// loses its "module." prefix (the rule of <see cref="KeyMapping.DataParallelPrefixOf"/>, which the
+    /// loader applies too); other names are kept (a ResNet backbone file keeps its torchvision/deep-stem
+    /// names, which the loader recognises). A .safetensors input's metadata is kept.
     /// </summary>
     public static int ConvertToSafetensors(string input, string output, IReadOnlyList<EMANet.Runtime.Networks.NetworkEntry> networks)
     {
@@ -64,7 +68,9 @@ public static class NetworkWeights
             return state.Count;
         }
         using var tensors = WeightsFile.Read(input);
-        WeightsFile.Write(output, tensors);
+        var prefix = KeyMapping.DataParallelPrefixOf(tensors.Keys.ToList());
+        var renamed = tensors.Select(p => new KeyValuePair<string, Tensor>(p.Key[prefix.Length..], p.Value));
+        WeightsFile.Write(output, renamed, tensors.Metadata.Count > 0 ? tensors.Metadata : null);
         return tensors.Count;
     }
 }

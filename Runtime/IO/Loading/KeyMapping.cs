@@ -39,10 +39,17 @@ public sealed class KeyMapping
         ArgumentNullException.ThrowIfNull(backbonePrefix);
         if (layout != WeightsLayout.Auto) return new KeyMapping(layout, "", backbonePrefix);
 
-        string stripped = sourceKeys.Count > 0 && sourceKeys.All(k => k.StartsWith(DataParallelPrefix, StringComparison.Ordinal)) ? DataParallelPrefix : "";
+        var stripped = DataParallelPrefixOf(sourceKeys);
         var keys = sourceKeys.Select(k => k[stripped.Length..]).ToList();
         return new KeyMapping(Detect(keys), stripped, backbonePrefix);
     }
+
+    /// <summary>
+    /// <see cref="DataParallelPrefix"/> when every key carries it (a state dict saved from nn.DataParallel or
+    /// DistributedDataParallel), else empty: the prefix <see cref="Create"/> removes under <see cref="WeightsLayout.Auto"/>.
+    /// </summary>
+    public static string DataParallelPrefixOf(IReadOnlyCollection<string> keys) =>
+        keys.Count > 0 && keys.All(k => k.StartsWith(DataParallelPrefix, StringComparison.Ordinal)) ? DataParallelPrefix : "";
 
     /// <summary>The layout the keys look like (see <see cref="Create"/>); never Auto.</summary>
     public static WeightsLayout Detect(IEnumerable<string> keys)
