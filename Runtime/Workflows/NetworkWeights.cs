@@ -38,6 +38,12 @@ public static class NetworkWeights
             return $"{path}: training checkpoint of '{checkpoint.Run.Network}' at iteration {checkpoint.Iteration}";
         }
         using var tensors = WeightsFile.Read(path);
+        return Load(network, tensors, path, layout, strict);
+    }
+
+    /// <summary>Loads <paramref name="tensors"/> (read from <paramref name="path"/>, named in the summary) into <paramref name="network"/>.</summary>
+    public static string Load(nn.Module network, TensorDictionary tensors, string path, WeightsLayout layout = WeightsLayout.Auto, bool strict = true)
+    {
         var report = StateDictLoader.Load(network, tensors, layout, strict);
         var summary = $"{path}: {report.Loaded.Count} tensors loaded ({report.Mapping.Description})";
         if (!strict && !report.IsComplete) summary += "; " + report.DescribeProblems();
@@ -48,7 +54,7 @@ public static class NetworkWeights
     /// Converts <paramref name="input"/> (.ckpt, .pth/.pt or .safetensors) to a .safetensors file
     /// with this project's parameter names. A training checkpoint is restored into the network it
     /// names (found in <paramref name="networks"/>) and that network's state dict is written, with
-    /// "network" and "iteration" metadata. A state dict saved from nn.DataParallel/DistributedDataParallel
+    /// "network", "classes" and "iteration" metadata. A state dict saved from nn.DataParallel/DistributedDataParallel
     /// loses its "module." prefix (the rule of <see cref="KeyMapping.DataParallelPrefixOf"/>, which the
     /// loader applies too); other names are kept (a ResNet backbone file keeps its torchvision/deep-stem
     /// names, which the loader recognises). A .safetensors input's metadata is kept.
@@ -64,7 +70,7 @@ public static class NetworkWeights
             using var network = entry.Create(checkpoint.Run.Classes, EMANet.Runtime.Networks.TensorShape.Parse(checkpoint.Run.Input));
             checkpoint.RestoreModel(network);
             var state = network.state_dict();
-            WeightsFile.Write(output, state, new Dictionary<string, string> { ["network"] = entry.Name, ["iteration"] = checkpoint.Iteration.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+            WeightsFile.Write(output, state, new Dictionary<string, string> { ["network"] = entry.Name, [ClassesChoice.MetadataKey] = checkpoint.Run.Classes.ToString(System.Globalization.CultureInfo.InvariantCulture), ["iteration"] = checkpoint.Iteration.ToString(System.Globalization.CultureInfo.InvariantCulture) });
             return state.Count;
         }
         using var tensors = WeightsFile.Read(input);

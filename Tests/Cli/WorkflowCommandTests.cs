@@ -117,5 +117,6 @@ public class WorkflowCommandTests : IDisposable
         Assert.True(exit == 0, error);
         using var tensors = WeightsFile.Read(safetensors);
         Assert.Contains("emau.mu", tensors.Keys);
+        Assert.Equal(EMANet.Runtime.Data.SyntheticShapesDataset.DefaultClasses.ToString(), tensors.Metadata["classes"]); // eval/predict default to it
     }
 }
