@@ -2,7 +2,10 @@ using StbImageSharp;
 
 namespace EMANet.Runtime.Imaging;
 
-/// <summary>Decodes JPEG, PNG, BMP, TGA and GIF images to 8-bit RGB with StbImageSharp.</summary>
+/// <summary>
+/// Decodes JPEG, PNG, BMP, TGA and GIF images to 8-bit RGB with StbImageSharp, turned as a viewer displays them:
+/// a JPEG's EXIF orientation is applied (<see cref="ExifOrientation"/>), as mmcv's default <c>imread</c> does.
+/// </summary>
 public static class ImageFile
 {
     public static RgbImage ReadRgb(string path) => DecodeRgb(ImageFileBytes.Read(path), path);
@@ -25,6 +28,6 @@ public static class ImageFile
             throw new ImageFileException(source, "cannot decode the image (no pixel data)");
         if (result.Data.Length != result.Width * result.Height * 3)
             throw new ImageFileException(source, $"decoder returned {result.Data.Length} bytes for {result.Width}x{result.Height} RGB");
-        return new RgbImage(result.Height, result.Width, result.Data);
+        return ExifOrientation.Apply(new RgbImage(result.Height, result.Width, result.Data), ExifOrientation.Read(data));
     }
 }

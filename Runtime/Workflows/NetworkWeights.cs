@@ -38,8 +38,14 @@ public static class NetworkWeights
             return $"{path}: training checkpoint of '{checkpoint.Run.Network}' at iteration {checkpoint.Iteration}";
         }
         using var tensors = WeightsFile.Read(path);
+        return Load(network, tensors, path, layout, strict);
+    }
+
+    /// <summary>Loads <paramref name="tensors"/> (read from <paramref name="path"/>, named in the summary) into <paramref name="network"/>.</summary>
+    public static string Load(nn.Module network, TensorDictionary tensors, string path, WeightsLayout layout = WeightsLayout.Auto, bool strict = true)
+    {
         var report = StateDictLoader.Load(network, tensors, layout, strict);
-        var summary = $"{path}: {report.Loaded.Count} tensors loaded ({report.Mapping})";
+        var summary = $"{path}: {report.Loaded.Count} tensors loaded ({report.Mapping.Description})";
         if (!strict && !report.IsComplete) summary += "; " + report.DescribeProblems();
         return summary;
     }
@@ -47,7 +53,11 @@ public static class NetworkWeights
     /// <summary>
     /// Converts <paramref name="input"/> (.ckpt, .pth/.pt or .safetensors) to a .safetensors file
     /// with this project's parameter names. A training checkpoint is restored into the network it
-    /// names (found in <paramref name="networks"/>) and that network's state dict is written.
+    /// names (found in <paramref name="networks"/>) and that network's state dict is written, with
+    /// "network", "classes" and "iteration" metadata. A state dict saved from nn.DataParallel/DistributedDataParallel
+    /// loses its "module." prefix (the rule of <see cref="KeyMapping.DataParallelPrefixOf"/>, which the
+    /// loader applies too); other names are kept (a ResNet backbone file keeps its torchvision/deep-stem
+    /// names, which the loader recognises). A .safetensors input's metadata is kept.
     /// </summary>
     public static int ConvertToSafetensors(string input, string output, IReadOnlyList<EMANet.Runtime.Networks.NetworkEntry> networks)
     {
@@ -60,11 +70,13 @@ public static class NetworkWeights
             using var network = entry.Create(checkpoint.Run.Classes, EMANet.Runtime.Networks.TensorShape.Parse(checkpoint.Run.Input));
             checkpoint.RestoreModel(network);
             var state = network.state_dict();
-            WeightsFile.Write(output, state, new Dictionary<string, string> { ["network"] = entry.Name, ["iteration"] = checkpoint.Iteration.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+            WeightsFile.Write(output, state, new Dictionary<string, string> { ["network"] = entry.Name, [ClassesChoice.MetadataKey] = checkpoint.Run.Classes.ToString(System.Globalization.CultureInfo.InvariantCulture), ["iteration"] = checkpoint.Iteration.ToString(System.Globalization.CultureInfo.InvariantCulture) });
             return state.Count;
         }
         using var tensors = WeightsFile.Read(input);
-        WeightsFile.Write(output, tensors);
+        var prefix = KeyMapping.DataParallelPrefixOf(tensors.Keys.ToList());
+        var renamed = tensors.Select(p => new KeyValuePair<string, Tensor>(p.Key[prefix.Length..], p.Value));
+        WeightsFile.Write(output, renamed, tensors.Metadata.Count > 0 ? tensors.Metadata : null);
         return tensors.Count;
     }
 }

@@ -11,9 +11,16 @@ public sealed record OptionSpec(string Name, string? Value, string Help);
 /// <summary>A command's grammar: positional arguments (all required) and options.</summary>
 public sealed record CommandSpec(string Name, string Summary, IReadOnlyList<(string Name, string Help)> Positionals, IReadOnlyList<OptionSpec> Options)
 {
+    /// <summary>
+    /// The command's help text. Argument and option names sit in one column as wide as the longest name plus two
+    /// spaces (at least 28), so every line reads "  NAME  text" and no name runs into its text.
+    /// </summary>
     public string Help()
     {
         var writer = new StringWriter();
+        var options = Options.Append(new OptionSpec("--help", null, "Show this help.")).ToArray();
+        var labels = Positionals.Select(p => "<" + p.Name + ">").Concat(options.Select(Label));
+        var column = Math.Max(28, labels.Max(l => l.Length) + 2);
         var positionals = string.Concat(Positionals.Select(p => $" <{p.Name}>"));
         writer.WriteLine($"Usage: emanet {Name}{positionals}{(Options.Count > 0 ? " [options]" : "")}");
         writer.WriteLine();
@@ -22,14 +29,16 @@ public sealed record CommandSpec(string Name, string Summary, IReadOnlyList<(str
         {
             writer.WriteLine();
             writer.WriteLine("Arguments:");
-            foreach (var (name, help) in Positionals) writer.WriteLine($"  {("<" + name + ">").PadRight(28)}{help}");
+            foreach (var (name, help) in Positionals) writer.WriteLine($"  {("<" + name + ">").PadRight(column)}{help}");
         }
         writer.WriteLine();
         writer.WriteLine("Options:");
-        foreach (var option in Options.Append(new OptionSpec("--help", null, "Show this help.")))
-            writer.WriteLine($"  {(option.Name + (option.Value is null ? "" : " " + option.Value)).PadRight(28)}{option.Help}");
+        foreach (var option in options)
+            writer.WriteLine($"  {Label(option).PadRight(column)}{option.Help}");
         return writer.ToString();
     }
+
+    private static string Label(OptionSpec option) => option.Name + (option.Value is null ? "" : " " + option.Value);
 
     /// <summary>Parses <paramref name="args"/> (after the command name); null when help was asked for.</summary>
     public ParsedArguments? Parse(IReadOnlyList<string> args)

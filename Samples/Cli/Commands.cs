@@ -92,7 +92,7 @@ public static class Commands
             new("--limit", "N", "Evaluate the first N images only."),
             FuseOption,
             InferencePrecisionOption,
-            new("--classes", "N", "Number of classes (default: the checkpoint's or the declared)."),
+            new("--classes", "N", "Number of classes (default: the checkpoint's, the weights' classifier, the dataset's, the declared)."),
             LayoutOption,
             NonStrictOption,
         ]);
@@ -110,7 +110,7 @@ public static class Commands
             new("--attention", "FILE", "The first EMA unit's responsibilities z of 16 bases as a grid PNG."),
             FuseOption,
             InferencePrecisionOption,
-            new("--classes", "N", "Number of classes (default: the checkpoint's or the declared)."),
+            new("--classes", "N", "Number of classes (default: the checkpoint's, the weights' classifier, the declared)."),
             LayoutOption,
             NonStrictOption,
         ]);
@@ -188,7 +188,8 @@ public static class Commands
         var entry = environment.FindNetwork(arguments.Positionals[0]);
         var weights = arguments.Text("--weights") ?? throw new UsageException("--weights FILE is required");
         var spec = arguments.Text("--data") ?? throw new UsageException("--data SPEC is required");
-        using var network = TrainedNetwork.Load(entry, weights, arguments.Int("--classes"), Layout(arguments), !arguments.Has("--non-strict"), output.WriteLine);
+        using var network = TrainedNetwork.Load(entry, weights, arguments.Int("--classes"), Layout(arguments), !arguments.Has("--non-strict"), output.WriteLine,
+            SegmentationDataSource.ClassesOf(spec));
         var segmentation = (ISegmentationNetwork)network;
         var precision = PrepareForInference(network, arguments);
         var dataset = DatasetFactory.Parse(spec, new DatasetOptions { Split = arguments.Text("--split") ?? "val", Size = segmentation.InputShape.Height });

@@ -134,6 +134,25 @@ public class CliTests : IDisposable
                 Assert.Contains(option, output);
     }
 
+    [Fact]
+    public void Every_commands_help_separates_each_option_from_its_text()
+    {
+        foreach (var command in Commands.All)
+        {
+            var (exit, output, _) = Run(command.Name, "--help");
+            Assert.Equal(0, exit);
+            var lines = output.Split('\n');
+            foreach (var option in command.Options.Append(new OptionSpec("--help", null, "Show this help.")))
+            {
+                var label = option.Name + (option.Value is null ? "" : " " + option.Value);
+                var line = Assert.Single(lines, l => l.StartsWith("  " + option.Name + " ", StringComparison.Ordinal) || l.TrimEnd() == "  " + option.Name);
+                Assert.StartsWith("  " + label + "  ", line); // the option, then at least two spaces
+                Assert.EndsWith(option.Help, line.TrimEnd('\r'));
+                Assert.Equal(option.Help, line[(2 + label.Length)..].TrimStart().TrimEnd('\r'));
+            }
+        }
+    }
+
     /// <summary>A provider whose data fails the way a caller does not expect (not one of the project's exception types).</summary>
     private sealed class ThrowingProvider(Exception error, bool inValidation) : IDataProvider
     {

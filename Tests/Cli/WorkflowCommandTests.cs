@@ -64,6 +64,24 @@ public class WorkflowCommandTests : IDisposable
     }
 
     [Fact]
+    public void Convert_DataParallelSafetensors_DropsModulePrefix_AndKeepsMetadata()
+    {
+        var folder = _temp.New("convert-ddp");
+        var input = Path.Combine(folder, "ddp.safetensors");
+        using (var original = WeightsFile.Read(Fixture("ema_head.pth")))
+            WeightsFile.Write(input, original.Select(p => new KeyValuePair<string, TorchSharp.torch.Tensor>("module." + p.Key, p.Value)),
+                new Dictionary<string, string> { ["classes"] = "6", ["source"] = "ddp run" });
+        var output = Path.Combine(folder, "w.safetensors");
+        var (exit, _, error) = Run(FixtureEnvironment, "convert", input, output);
+        Assert.True(exit == 0, error);
+        using var expected = WeightsFile.Read(Fixture("ema_head.pth"));
+        using var converted = WeightsFile.Read(output);
+        Assert.Equal(expected.Keys.OrderBy(k => k), converted.Keys.OrderBy(k => k));
+        Assert.Equal("6", converted.Metadata["classes"]);
+        Assert.Equal("ddp run", converted.Metadata["source"]);
+    }
+
+    [Fact]
     public void Predict_RefusesACorruptWeightsFile_InOneLineNamingIt()
     {
         var folder = _temp.New("corrupt");
@@ -99,5 +117,6 @@ public class WorkflowCommandTests : IDisposable
         Assert.True(exit == 0, error);
         using var tensors = WeightsFile.Read(safetensors);
         Assert.Contains("emau.mu", tensors.Keys);
+        Assert.Equal(EMANet.Runtime.Data.SyntheticShapesDataset.DefaultClasses.ToString(), tensors.Metadata["classes"]); // eval/predict default to it
     }
 }

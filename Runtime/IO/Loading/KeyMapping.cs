@@ -39,10 +39,17 @@ public sealed class KeyMapping
         ArgumentNullException.ThrowIfNull(backbonePrefix);
         if (layout != WeightsLayout.Auto) return new KeyMapping(layout, "", backbonePrefix);
 
-        string stripped = sourceKeys.Count > 0 && sourceKeys.All(k => k.StartsWith(DataParallelPrefix, StringComparison.Ordinal)) ? DataParallelPrefix : "";
+        var stripped = DataParallelPrefixOf(sourceKeys);
         var keys = sourceKeys.Select(k => k[stripped.Length..]).ToList();
         return new KeyMapping(Detect(keys), stripped, backbonePrefix);
     }
+
+    /// <summary>
+    /// <see cref="DataParallelPrefix"/> when every key carries it (a state dict saved from nn.DataParallel or
+    /// DistributedDataParallel), else empty: the prefix <see cref="Create"/> removes under <see cref="WeightsLayout.Auto"/>.
+    /// </summary>
+    public static string DataParallelPrefixOf(IReadOnlyCollection<string> keys) =>
+        keys.Count > 0 && keys.All(k => k.StartsWith(DataParallelPrefix, StringComparison.Ordinal)) ? DataParallelPrefix : "";
 
     /// <summary>The layout the keys look like (see <see cref="Create"/>); never Auto.</summary>
     public static WeightsLayout Detect(IEnumerable<string> keys)
@@ -53,6 +60,26 @@ public sealed class KeyMapping
         if (set.Contains("conv1.0.weight")) return WeightsLayout.DeepStemResNet;
         return WeightsLayout.Native;
     }
+
+    /// <summary>
+    /// The layout as the <c>--layout</c> option names it, and the prefix removed if any: "native layout",
+    /// "torchvision layout", "deep-stem layout, 'module.' prefix removed".
+    /// </summary>
+    public string Description =>
+        LayoutName(Layout) + " layout" + (StrippedPrefix.Length > 0 ? $", '{StrippedPrefix}' prefix removed" : "");
+
+    /// <summary>A layout's name as the CLI's <c>--layout</c> option spells it (auto, native, torchvision, deep-stem).</summary>
+    public static string LayoutName(WeightsLayout layout) => layout switch
+    {
+        WeightsLayout.Auto => "auto",
+        WeightsLayout.Native => "native",
+        WeightsLayout.TorchVisionResNet => "torchvision",
+        WeightsLayout.DeepStemResNet => "deep-stem",
+        _ => throw new ArgumentOutOfRangeException(nameof(layout), layout, "unknown weights layout"),
+    };
+
+    /// <summary>The <see cref="Description"/>: a mapping written into a message names its layout.</summary>
+    public override string ToString() => Description;
 
     /// <summary>The module key for a source key, or null when the layout drops it (a ResNet's fc.*).</summary>
     public string? Map(string sourceKey)

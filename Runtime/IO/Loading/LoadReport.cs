@@ -70,7 +70,7 @@ public sealed class LoadReport
 
 /// <summary>A strict load found problems; nothing was copied. <see cref="Report"/> lists them all.</summary>
 public sealed class StateDictLoadException(LoadReport report)
-    : Exception($"the checkpoint does not fit the module ({report.Mapping.Layout} layout):{Environment.NewLine}{report.DescribeProblems()}")
+    : Exception($"the checkpoint does not fit the module ({report.Mapping.Description}):{Environment.NewLine}{report.DescribeProblems()}")
 {
     public LoadReport Report { get; } = report;
 }
