@@ -33,7 +33,6 @@ public abstract class FusableBlock : nn.Module<Tensor, Tensor>, IFusableForInfer
 {
     protected FusableBlock(string name) : base(name) { }
 
-
     /// <inheritdoc />
     public bool IsFusedForInference { get; private set; }
 
