@@ -22,3 +22,18 @@ public partial class DeepLabV3Tiny
     [Classifier] private readonly Conv2d classifier;
     [Upsample(SizeOf = "input")] private readonly BilinearUpsample upsample;
 }
+
+/// <summary>
+/// The ablation's control: <c>emanet-tiny</c> with its EMA unit removed and everything else kept (the same backbone,
+/// the 3x3 64-channel convolutions before and after where the unit sat, dropout 0.1, classifier). The difference
+/// between the two isolates what the EMA unit adds at the same recipe and budget.
+/// </summary>
+[SegmentationNetwork("emanet-tiny-no-ema", InputHeight = 129, InputWidth = 129)]
+public partial class EmaNetTinyNoEma
+{
+    [ResNet(18, Stem = ResNetStem.Deep, OutputStride = 8, WidthMultiplier = 0.25)] private readonly ResNet backbone;
+    [ConvBnRelu(64, 3)] private readonly ConvBlock fc0;
+    [ConvBnRelu(64, 3, Dropout = 0.1)] private readonly ConvBlock fc1;
+    [Classifier] private readonly Conv2d fc2;
+    [Upsample(SizeOf = "input")] private readonly BilinearUpsample upsample;
+}
