@@ -13,6 +13,8 @@ out=${2:-runs/fashion-ablation}
 shift $(( $# < 2 ? $# : 2 ))
 seeds=("$@")
 [ ${#seeds[@]} -gt 0 ] || seeds=(1 2 3)
+# Three validations per run, the last at the end.
+eval_interval=$(( iterations / 3 ))
 mkdir -p "$out"
 # EMANET overrides the CLI (e.g. a copy of its build, so that rebuilding the checkout cannot change a long experiment).
 if [ -z "${EMANET:-}" ]; then dotnet build -c Release Samples/Cli >/dev/null; fi
@@ -23,7 +25,7 @@ for seed in "${seeds[@]}"; do
     [ -f "$out/$run.eval.txt" ] && continue   # finished before: a restarted experiment goes on
     start=$(date +%s)
     $emanet train "$network" --data fashion-mnist --out "$out/$run" --iterations "$iterations" --batch-size 8 --seed "$seed" \
-      --eval-interval 1000 --checkpoint-interval 1000 --bn-momentum keep --log-interval 250 | tee "$out/$run.log"
+      --eval-interval "$eval_interval" --checkpoint-interval "$eval_interval" --bn-momentum keep --log-interval 250 | tee "$out/$run.log"
     echo "wall seconds: $(( $(date +%s) - start ))" | tee -a "$out/$run.log"
     $emanet eval "$network" --weights "$out/$run/checkpoint.ckpt" --data fashion-mnist > "$out/$run.eval.tmp"
     mv "$out/$run.eval.tmp" "$out/$run.eval.txt"
