@@ -55,8 +55,7 @@ public sealed class NetworkDiagnosticsAnalyzer : DiagnosticAnalyzer
             foreach (var (name, type, location) in all)
             {
                 var others = string.Join(", ", all.Where(o => !SymbolEqualityComparer.Default.Equals(o.Type, type)).Select(o => $"'{o.Type.ToDisplayString()}'"));
-                context.ReportDiagnostic(Diagnostic.Create(DiagnosticCatalog.DuplicateNetworkName, location,
-                    $"network name '{name}' of '{type.ToDisplayString()}' is also the name of {others} in this assembly; the catalogue finds networks by name (case-insensitive), so give each a distinct name"));
+                context.ReportDiagnostic(Diagnostic.Create(DiagnosticCatalog.DuplicateNetworkName, location, name, type.ToDisplayString(), others));
             }
         }
     }

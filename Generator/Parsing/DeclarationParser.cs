@@ -56,26 +56,21 @@ internal static class DeclarationParser
             .OfType<ClassDeclarationSyntax>()
             .Any(c => c.Modifiers.Any(SyntaxKind.PartialKeyword));
         if (type.IsRecord)
-            problems.Add(new ParseProblem(DiagnosticIds.UnsupportedDeclaration,
-                $"network '{type.Name}' is a record; declare it as a partial class (the generated part gives it TorchSharp's Module base class and a constructor, which a record's value semantics do not fit)",
-                type.Locations.FirstOrDefault() ?? Location.None));
+            problems.Add(new ParseProblem(DiagnosticIds.UnsupportedDeclaration, type.Locations.FirstOrDefault() ?? Location.None,
+                $"network '{type.Name}'",
+                "it is a record; declare it as a partial class (the generated part gives it TorchSharp's Module base class and a constructor, which a record's value semantics do not fit)"));
         else if (!isPartial)
-            problems.Add(new ParseProblem(DiagnosticIds.NotPartial,
-                $"network class '{type.Name}' must be declared partial so that the generator can add its constructor and forward",
-                type.Locations.FirstOrDefault() ?? Location.None));
+            problems.Add(new ParseProblem(DiagnosticIds.NotPartial, type.Locations.FirstOrDefault() ?? Location.None, type.Name));
         if (type.ContainingType != null)
-            problems.Add(new ParseProblem(DiagnosticIds.UnsupportedDeclaration,
-                $"network class '{type.Name}' is nested in '{type.ContainingType.Name}'; declare networks as top-level classes",
-                type.Locations.FirstOrDefault() ?? Location.None));
+            problems.Add(new ParseProblem(DiagnosticIds.UnsupportedDeclaration, type.Locations.FirstOrDefault() ?? Location.None,
+                $"network class '{type.Name}'", $"it is nested in '{type.ContainingType.Name}'; declare networks as top-level classes"));
         if (type.IsGenericType)
-            problems.Add(new ParseProblem(DiagnosticIds.UnsupportedDeclaration,
-                $"network class '{type.Name}' is generic; networks cannot have type parameters",
-                type.Locations.FirstOrDefault() ?? Location.None));
+            problems.Add(new ParseProblem(DiagnosticIds.UnsupportedDeclaration, type.Locations.FirstOrDefault() ?? Location.None,
+                $"network class '{type.Name}'", "it is generic; networks cannot have type parameters"));
         // The generated part supplies Module<Tensor, Tensor>; any other base class is the user's.
         if (type.BaseType != null && type.BaseType.SpecialType != SpecialType.System_Object && type.BaseType.ToDisplayString() != "TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>")
-            problems.Add(new ParseProblem(DiagnosticIds.UnsupportedDeclaration,
-                $"network class '{type.Name}' derives from '{type.BaseType.Name}'; the generator supplies the base class (TorchSharp's Module<Tensor, Tensor>)",
-                type.Locations.FirstOrDefault() ?? Location.None));
+            problems.Add(new ParseProblem(DiagnosticIds.UnsupportedDeclaration, type.Locations.FirstOrDefault() ?? Location.None,
+                $"network class '{type.Name}'", $"it derives from '{type.BaseType.Name}'; the generator supplies the base class (TorchSharp's Module<Tensor, Tensor>)"));
 
         var layers = new List<LayerDeclaration>();
         var layerLocations = new List<AttributeLocations>();
@@ -88,16 +83,14 @@ internal static class DeclarationParser
             var fieldLocation = field.Locations.FirstOrDefault() ?? Location.None;
             var locations = LocationsOf(attribute, fieldLocation, fieldLocation);
             if (GeneratedMemberNames.Contains(field.Name))
-                problems.Add(new ParseProblem(DiagnosticIds.DuplicateLayerName,
-                    $"field '{field.Name}' has the name of a member the generator adds to '{type.Name}' ({string.Join(", ", GeneratedMemberNames.OrderBy(n => n, StringComparer.Ordinal))}); rename the field",
-                    fieldLocation));
+                problems.Add(new ParseProblem(DiagnosticIds.DuplicateLayerName, fieldLocation, $"field '{field.Name}'",
+                    $"it has the name of a member the generator adds to '{type.Name}' ({string.Join(", ", GeneratedMemberNames.OrderBy(n => n, StringComparer.Ordinal))}); rename the field"));
             if (layerAttributes.Length > 1)
-                problems.Add(new ParseProblem(DiagnosticIds.UnsupportedDeclaration,
-                    $"field '{field.Name}' has {layerAttributes.Length} layer attributes; a field declares exactly one layer",
-                    LocationsOf(layerAttributes[1], locations.Attribute, null).Attribute));
+                problems.Add(new ParseProblem(DiagnosticIds.UnsupportedDeclaration, LocationsOf(layerAttributes[1], locations.Attribute, null).Attribute,
+                    $"field '{field.Name}'", $"it has {layerAttributes.Length} layer attributes; a field declares exactly one layer"));
             if (field.IsStatic)
-                problems.Add(new ParseProblem(DiagnosticIds.UnsupportedDeclaration,
-                    $"field '{field.Name}' is static; layers are instance fields", locations.Attribute));
+                problems.Add(new ParseProblem(DiagnosticIds.UnsupportedDeclaration, locations.Attribute,
+                    $"field '{field.Name}'", "it is static; layers are instance fields"));
             var layer = ReadLayer(attribute, field, problems, locations);
             if (layer == null) continue;
             layers.Add(layer);
@@ -134,10 +127,21 @@ internal static class DeclarationParser
         if (parts.Count < 2) return;
         var files = parts.Select(p => System.IO.Path.GetFileName(p.Part.SyntaxTree.FilePath)).Select(f => f.Length == 0 ? "(no file)" : f);
         var other = parts[1].Field;
-        problems.Add(new ParseProblem(DiagnosticIds.UnsupportedDeclaration,
-            $"the layer fields of '{type.Name}' are declared in {parts.Count} partial declarations ({string.Join(", ", files)}); their order would follow the compiler's file order, " +
-            $"so declare every layer field in one part (field '{other.Name}' is in another part than '{parts[0].Field.Name}')",
-            other.Locations.FirstOrDefault() ?? Location.None));
+        problems.Add(new ParseProblem(DiagnosticIds.UnsupportedDeclaration, other.Locations.FirstOrDefault() ?? Location.None, $"network class '{type.Name}'",
+            $"its layer fields are declared in {parts.Count} partial declarations ({string.Join(", ", files)}); their order would follow the compiler's file order, " +
+            $"so declare every layer field in one part (field '{other.Name}' is in another part than '{parts[0].Field.Name}')"));
+    }
+
+    /// <summary>
+    /// The type a mistyped layer field should have, for the code fix (property <see cref="ParseProblem.ExpectedTypeKey"/>, a metadata
+    /// name): the allowed type of the declared type's simple name (the project's Conv2d for TorchSharp's), else the first allowed one
+    /// (ConvBlock for a [Conv]: it fits every Conv layer, with or without norm, ReLU or dropout).
+    /// </summary>
+    private static ImmutableDictionary<string, string?> ExpectedTypeProperty(string[] allowed, string declaredName, bool convExtras)
+    {
+        var sameName = allowed.FirstOrDefault(a => a.Substring(a.LastIndexOf('.') + 1) == declaredName);
+        var expected = sameName != null && !(convExtras && declaredName == "Conv2d") ? sameName : allowed[0];
+        return ImmutableDictionary<string, string?>.Empty.Add(ParseProblem.ExpectedTypeKey, expected);
     }
 
     internal static bool IsLayerAttribute(AttributeData attribute)
@@ -187,8 +191,8 @@ internal static class DeclarationParser
             case "EmaUnitAttribute": kind = LayerKind.EmaUnit; break;
             case "AsppAttribute": kind = LayerKind.Aspp; break;
             default:
-                problems.Add(new ParseProblem(DiagnosticIds.UnsupportedDeclaration,
-                    $"field '{field.Name}': attribute '{attributeName}' is not a layer this generator knows", locations.Attribute));
+                problems.Add(new ParseProblem(DiagnosticIds.UnsupportedDeclaration, locations.Attribute,
+                    $"field '{field.Name}'", $"attribute '{attributeName}' is not a layer this generator knows"));
                 return null;
         }
 
@@ -202,15 +206,15 @@ internal static class DeclarationParser
             bool sameSimpleName = allowed.Any(a => a.Substring(a.LastIndexOf('.') + 1) == field.Type.Name);
             var declared = sameSimpleName ? memberType.TrimEnd('?') : field.Type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat);
             var expected = string.Join(" or ", allowed.Select(a => sameSimpleName ? a : a.Substring(a.LastIndexOf('.') + 1)));
-            problems.Add(new ParseProblem(DiagnosticIds.MemberTypeMismatch,
-                $"field '{field.Name}' is declared as '{declared}' but a [{attributeName.Replace("Attribute", "")}] layer is a {expected}",
-                typeLocation));
+            problems.Add(new ParseProblem(DiagnosticIds.MemberTypeMismatch, typeLocation,
+                field.Name, declared, attributeName.Replace("Attribute", ""), "a " + expected)
+                { Properties = ExpectedTypeProperty(allowed, field.Type.Name, convExtras) });
         }
         else if (kind == LayerKind.Conv && field.Type.Name == "Conv2d" && convExtras)
         {
-            problems.Add(new ParseProblem(DiagnosticIds.MemberTypeMismatch,
-                $"field '{field.Name}' is a bare Conv2d but its layer asks for batch norm, ReLU or dropout; declare it as ConvBlock",
-                typeLocation));
+            problems.Add(new ParseProblem(DiagnosticIds.MemberTypeMismatch, typeLocation,
+                field.Name, "Conv2d", attributeName.Replace("Attribute", ""), "a ConvBlock: it asks for batch norm, ReLU or dropout, which a bare Conv2d does not have")
+                { Properties = ExpectedTypeProperty(new[] { "EMANet.Runtime.Blocks.ConvBlock" }, field.Type.Name, convExtras: true) });
         }
 
         bool convBnRelu = attributeName == "ConvBnReluAttribute";

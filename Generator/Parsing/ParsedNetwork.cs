@@ -1,11 +1,21 @@
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using EMANet.Generator.Model;
 using Microsoft.CodeAnalysis;
 
 namespace EMANet.Generator.Parsing;
 
-/// <summary>A problem found while reading the attributes, before the engine runs.</summary>
-internal sealed record ParseProblem(string Id, string Message, Location Location);
+/// <summary>
+/// A problem found while reading the attributes, before the engine runs: the arguments of its
+/// descriptor's message format (DiagnosticCatalog) and, for code fixes, properties.
+/// </summary>
+internal sealed record ParseProblem(string Id, Location Location, params string[] Arguments)
+{
+    /// <summary>Property of an EMA0002 diagnostic: the metadata name of the type the field should have.</summary>
+    public const string ExpectedTypeKey = "ExpectedType";
+
+    public ImmutableDictionary<string, string?> Properties { get; init; } = ImmutableDictionary<string, string?>.Empty;
+}
 
 /// <summary>
 /// The parser's full result: the cacheable model plus, for the analyzer, where each attribute

@@ -658,11 +658,12 @@ public static class ShapeEngine
             return Register(l, y2, $"'{l.Name}' OutChannels = {l.OutChannels}", input);
         }
 
+        // Error and Warning say at the call site what a finding is; the severity itself comes from the one table (DiagnosticSeverities).
         private void Error(string id, int layer, string? argument, string message) =>
-            _findings.Add(new EngineFinding(id, FindingSeverity.Error, layer, argument, message));
+            _findings.Add(new EngineFinding(id, DiagnosticSeverities.Of(id), layer, argument, message));
 
         private void Warning(string id, int layer, string? argument, string message) =>
-            _findings.Add(new EngineFinding(id, FindingSeverity.Warning, layer, argument, message));
+            _findings.Add(new EngineFinding(id, DiagnosticSeverities.Of(id), layer, argument, message));
 
         private static string Format(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
     }

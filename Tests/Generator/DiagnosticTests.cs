@@ -59,7 +59,7 @@ public class DiagnosticTests
                 [Classifier] private readonly Conv2d classifier;
             }
             """,
-            new Expected("EMA0001", Error, "NotPartial", "network class 'NotPartial' must be declared partial"));
+            new Expected("EMA0001", Error, "NotPartial", "Network class 'NotPartial' must be declared partial so that the generator can add its constructor and forward"));
         AssertNotGenerated(run, "NotPartial");
     }
 
@@ -77,7 +77,7 @@ public class DiagnosticTests
                 [Classifier] private readonly Conv2d classifier;
             }
             """,
-            new Expected("EMA0002", Error, "EmaUnit", "field 'x' is declared as 'EmaUnit' but a [Conv] layer is a ConvBlock or Conv2d"));
+            new Expected("EMA0002", Error, "EmaUnit", "Field 'x' is declared as 'EmaUnit' but its [Conv] layer is a ConvBlock or Conv2d"));
         AssertNotGenerated(run, "WrongType");
     }
 
@@ -93,7 +93,7 @@ public class DiagnosticTests
                 [Classifier] private readonly Conv2d classifier;
             }
             """,
-            new Expected("EMA0002", Error, "Conv2d", "field 'x' is a bare Conv2d but its layer asks for batch norm, ReLU or dropout; declare it as ConvBlock"));
+            new Expected("EMA0002", Error, "Conv2d", "Field 'x' is declared as 'Conv2d' but its [ConvBnRelu] layer is a ConvBlock: it asks for batch norm, ReLU or dropout"));
     }
 
     [Fact]
@@ -109,7 +109,7 @@ public class DiagnosticTests
             }
             """,
             new Expected("EMA0002", Error, "TorchSharp.Modules.Conv2d",
-                "field 'classifier' is declared as 'TorchSharp.Modules.Conv2d' but a [Classifier] layer is a EMANet.Runtime.Blocks.Conv2d"));
+                "Field 'classifier' is declared as 'TorchSharp.Modules.Conv2d' but its [Classifier] layer is a EMANet.Runtime.Blocks.Conv2d"));
         AssertNotGenerated(run, "TorchSharpConv");
     }
 
@@ -128,7 +128,7 @@ public class DiagnosticTests
             }
             """,
             new Expected("EMA0002", Error, "TorchSharp.Modules.BatchNorm2d",
-                "field 'bn' is declared as 'TorchSharp.Modules.BatchNorm2d' but a [BatchNorm] layer is a EMANet.Runtime.Blocks.BatchNorm2d"));
+                "Field 'bn' is declared as 'TorchSharp.Modules.BatchNorm2d' but its [BatchNorm] layer is a EMANet.Runtime.Blocks.BatchNorm2d"));
         AssertNotGenerated(run, "TorchSharpBn");
     }
 
@@ -148,7 +148,7 @@ public class DiagnosticTests
                 [Classifier] private readonly Conv2d classifier;
             }
             """,
-            new Expected("EMA0002", Error, "EmaUnit", "field 'a' is declared as 'EmaUnit'"),
+            new Expected("EMA0002", Error, "EmaUnit", "Field 'a' is declared as 'EmaUnit'"),
             new Expected("EMA0009", Error, "Bases = 0", "Bases = 0 is out of range"));
         AssertNotGenerated(run, "TwoErrors");
     }
@@ -167,7 +167,7 @@ public class DiagnosticTests
                 [Classifier] private readonly Conv2d classifier;
             }
             """,
-            new Expected("EMA0016", Error, "Rec", "network 'Rec' is a record; declare it as a partial class"));
+            new Expected("EMA0016", Error, "Rec", "Declaration the generator cannot use in network 'Rec': it is a record; declare it as a partial class"));
         AssertNotGenerated(run, "Rec");
     }
 
@@ -329,7 +329,7 @@ public class DiagnosticTests
                 [Classifier] private readonly Conv2d classifier;
             }
             """,
-            new Expected("EMA0004", Error, "Groups = 2", "layer 'a': Groups = 2 does not divide its 3 input channels"));
+            new Expected("EMA0004", Error, "Groups = 2", "Channel counts do not match in layer 'a': Groups = 2 does not divide its 3 input channels"));
     }
 
     // ---- EMA0005: spatial -----------------------------------------------------------------
@@ -515,7 +515,7 @@ public class DiagnosticTests
                 [Classifier] private readonly Conv2d classifier;
             }
             """,
-            new Expected("EMA0010", Error, "From = \"nope\"", "layer 'b' reads 'nope', which is not a layer of network 'unknown'; known so far: input, a"));
+            new Expected("EMA0010", Error, "From = \"nope\"", "Unknown layer reference in layer 'b': layer 'b' reads 'nope', which is not a layer of network 'unknown'; known so far: input, a"));
         AssertNotGenerated(run, "Unknown");
     }
 
@@ -642,8 +642,8 @@ public class DiagnosticTests
                 [Classifier] private readonly Conv2d forward;
             }
             """,
-            new Expected("EMA0012", Error, "Flops", "field 'Flops' has the name of a member the generator adds to 'NamedFlops'"),
-            new Expected("EMA0012", Error, "forward", "field 'forward' has the name of a member the generator adds to 'NamedFlops'"));
+            new Expected("EMA0012", Error, "Flops", "Duplicate layer name in field 'Flops': it has the name of a member the generator adds to 'NamedFlops'"),
+            new Expected("EMA0012", Error, "forward", "Duplicate layer name in field 'forward': it has the name of a member the generator adds to 'NamedFlops'"));
         AssertNotGenerated(run, "NamedFlops");
     }
 
@@ -680,7 +680,7 @@ public class DiagnosticTests
                 [Upsample(SizeOf = "input")] private readonly BilinearUpsample upsample;
             }
             """,
-            new Expected("EMA0013", Warning, "InputWidth = 500", "input 513x500 is neither a multiple of the output stride 16 nor a multiple plus one"));
+            new Expected("EMA0013", Warning, "InputWidth = 500", "Input size of network 'width' does not fit the output stride: input 513x500 is neither a multiple of the output stride 16 nor a multiple plus one"));
     }
 
     // ---- EMA0014: output channels != classes ----------------------------------------------
@@ -717,7 +717,7 @@ public class DiagnosticTests
             }
             """,
             new Expected("EMA0015", Error, "Classifier",
-                "layer 'classifier' is the network's output but is 17x17 while the input is 129x129: end with [Upsample(SizeOf = \"input\")]"));
+                "Output of layer 'classifier' is not at the input size: layer 'classifier' is the network's output but is 17x17 while the input is 129x129: end with [Upsample(SizeOf = \"input\")]"));
         AssertNotGenerated(run, "NoUpsample");
     }
 
@@ -738,7 +738,7 @@ public class DiagnosticTests
                 }
             }
             """,
-            new Expected("EMA0016", Error, "Nested", "network class 'Nested' is nested in 'Outer'; declare networks as top-level classes"));
+            new Expected("EMA0016", Error, "Nested", "Declaration the generator cannot use in network class 'Nested': it is nested in 'Outer'; declare networks as top-level classes"));
         Assert.DoesNotContain(run.HintNames, h => h.Contains("Nested"));
     }
 
@@ -754,7 +754,7 @@ public class DiagnosticTests
                 [Classifier] private readonly Conv2d classifier;
             }
             """,
-            new Expected("EMA0016", Error, "Generic", "network class 'Generic' is generic; networks cannot have type parameters"));
+            new Expected("EMA0016", Error, "Generic", "Declaration the generator cannot use in network class 'Generic': it is generic; networks cannot have type parameters"));
         Assert.DoesNotContain(run.HintNames, h => h.Contains("Generic"));
     }
 
@@ -772,8 +772,8 @@ public class DiagnosticTests
                 }
             }
             """,
-            new Expected("EMA0001", Error, "Nested", "network class 'Nested' must be declared partial"),
-            new Expected("EMA0016", Error, "Nested", "network class 'Nested' is nested in 'Outer'"));
+            new Expected("EMA0001", Error, "Nested", "Network class 'Nested' must be declared partial"),
+            new Expected("EMA0016", Error, "Nested", "in network class 'Nested': it is nested in 'Outer'"));
     }
 
     [Fact]
@@ -789,7 +789,7 @@ public class DiagnosticTests
                 [Classifier] private readonly Conv2d classifier;
             }
             """,
-            new Expected("EMA0016", Error, "Derived", "network class 'Derived' derives from 'SomeBase'"));
+            new Expected("EMA0016", Error, "Derived", "Declaration the generator cannot use in network class 'Derived': it derives from 'SomeBase'"));
         Expect("""
             namespace T;
             [SegmentationNetwork("two", InputHeight = 65, InputWidth = 65)]
@@ -799,8 +799,8 @@ public class DiagnosticTests
                 [Classifier] private static readonly Conv2d classifier = null!;
             }
             """,
-            new Expected("EMA0016", Error, "ReLU", "field 'a' has 2 layer attributes; a field declares exactly one layer"),
-            new Expected("EMA0016", Error, "Classifier", "field 'classifier' is static; layers are instance fields"));
+            new Expected("EMA0016", Error, "ReLU", "in field 'a': it has 2 layer attributes; a field declares exactly one layer"),
+            new Expected("EMA0016", Error, "Classifier", "in field 'classifier': it is static; layers are instance fields"));
         Expect("""
             namespace T;
             [SegmentationNetwork("empty")]
