@@ -209,7 +209,8 @@ namespace EMANet.Bench
                 using var scope = NewDisposeScope();
                 optimizer.zero_grad();
                 var logits = net.forward(x);
-                var loss = nn.functional.cross_entropy(logits, target, ignore_index: 255);
+                // The trainer's loss (float32 of bf16 logits under mixed precision, as the PyTorch reference's logits.float()).
+                var loss = EMANet.Runtime.Training.SegmentationLoss.CrossEntropy(logits, target, 255, EMANet.Runtime.Training.LossAverage.Labelled);
                 loss.backward();
                 optimizer.step();
                 foreach (var unit in emaUnits) unit.UpdateBases();

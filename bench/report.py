@@ -162,6 +162,7 @@ def main():
     ratio("ts-gen-train", "ts-gen-train-flat", "training step: TorchSharp SGD / FlatSgd (generated, fp32)")
     ratio("ts-gen-train", "ts-gen-train-bf16-mixed", "training step: generated fp32 / generated bf16-mixed (FlatSgd)")
     ratio("pt-train", "ts-gen-train-bf16-mixed", "training step: PyTorch (Debian) fp32 / TorchSharp generated bf16-mixed")
+    ratio("pt-train-bf16-mixed", "ts-gen-train-bf16-mixed", "training step: PyTorch (Debian) autocast bf16 / TorchSharp generated bf16-mixed (above 1: ours faster)")
     w("")
 
     w("## Training step: emanet-r101, batch 2, 3x257x257\n")
@@ -169,8 +170,9 @@ def main():
       "achieved GFLOP/s counts 3 x the forward MACs (forward + backward).\n")
     w("`flat-sgd`: the trainer's FlatSgd (one flat buffer per parameter group) instead of TorchSharp's SGD; "
       "`bf16-mixed`: `SetTrainingPrecision(BFloat16Mixed)`, convolutions in bf16 on casts of the float32 master weights, "
-      "BN, EM, loss and optimizer in float32.\n")
-    perf_table(["ts-gen-train", "ts-gen-train-flat", "ts-gen-train-bf16-mixed", "ts-hand-train", "pt-train", "pt-openblas-train"], "train")
+      "activations between them in bf16 (as autocast), EM iterations, loss and optimizer in float32; PyTorch's `bf16-mixed` is "
+      "`torch.autocast(\"cpu\", bfloat16)` around the forward and the loss on `logits.float()`.\n")
+    perf_table(["ts-gen-train", "ts-gen-train-flat", "ts-gen-train-bf16-mixed", "ts-hand-train", "pt-train", "pt-train-bf16-mixed", "pt-openblas-train"], "train")
     w("")
 
     o = by.get("ts-optimizer-step")

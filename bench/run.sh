@@ -132,6 +132,7 @@ measure ts-hand-train         1 "${ts[@]}" train --impl handwritten --threads "$
 measure ts-gen-train-flat     1 "${ts[@]}" train --impl generated --optimizer flat --threads "$threads" "${T[@]}"
 measure ts-gen-train-bf16-mixed 1 "${ts[@]}" train --impl generated --precision bf16-mixed --optimizer flat --threads "$threads" "${T[@]}"
 measure pt-train              1 "${pt[@]}" train --threads "$threads" "${T[@]}"
+measure pt-train-bf16-mixed   1 "${pt[@]}" train --precision bf16-mixed --threads "$threads" "${T[@]}"
 (( have_openblas )) && measure pt-openblas-train 1 "${ptob[@]}" train --threads "$threads" "${T[@]}"
 
 if [[ $quick == 1 ]]; then O=(--warmup 1 --runs 3); else O=(--warmup 3 --runs 20); fi

@@ -11,11 +11,13 @@ namespace EMANet.Runtime.Blocks;
 /// </summary>
 /// <remarks>
 /// TorchSharp has no autocast, and its <c>Conv2d</c> is sealed, so this module is where the
-/// precision is applied: with <see cref="ComputeDtype"/> set (bfloat16), the input, the weight and
-/// the bias are cast to it inside the autograd graph (so the gradient reaches the float32 weight in
-/// float32), the convolution runs in that type, and the result is cast back to the input's type,
-/// which is what PyTorch's autocast does for convolutions. The setting is applied to a whole
-/// network by <see cref="MixedPrecision.Apply"/>; nothing else in a forward knows about it.
+/// precision is applied: with <see cref="ComputeDtype"/> set (bfloat16) and the module in training
+/// mode, the input, the weight and the bias are cast to it inside the autograd graph (so the gradient
+/// reaches the float32 weight in float32), the convolution runs in that type and its result stays in
+/// it, which is what PyTorch's autocast does for convolutions: the activations after it (batch norm,
+/// ReLU, adds) are then bf16 too, and so is what backward keeps of them. In evaluation mode the
+/// setting is ignored. The setting is applied to a whole network by <see cref="MixedPrecision.Apply"/>;
+/// nothing else in a forward knows about it.
 /// </remarks>
 public sealed class Conv2d : TorchSharp.Modules.Convolution
 {
@@ -29,19 +31,22 @@ public sealed class Conv2d : TorchSharp.Modules.Convolution
     }
 
     /// <summary>
-    /// The element type the convolution computes in; null (the default) computes in the weight's
-    /// own type. Ignored when the weight and the input already have that type.
+    /// The element type training-mode forwards compute in and return; null (the default) computes in
+    /// the weight's own type. Ignored in evaluation mode.
     /// </summary>
     public ScalarType? ComputeDtype { get; set; }
 
-    /// <summary>B x in x H x W to B x out x H' x W', in the input's element type.</summary>
+    /// <summary>
+    /// B x in x H x W to B x out x H' x W': in <see cref="ComputeDtype"/> in training mode when it is set,
+    /// otherwise in the weight's type (the input must then have it too, as in PyTorch).
+    /// </summary>
     public override Tensor forward(Tensor input)
     {
-        if (ComputeDtype is not { } dtype || (weight.dtype == dtype && input.dtype == dtype))
+        if (!training || ComputeDtype is not { } dtype || (weight.dtype == dtype && input.dtype == dtype))
             return nn.functional.conv2d(input, weight, bias, stride, padding, dilation, groups);
         using var scope = NewDisposeScope();
         var y = nn.functional.conv2d(input.to(dtype), weight.to(dtype), bias?.to(dtype), stride, padding, dilation, groups);
-        return y.to(input.dtype).MoveToOuterDisposeScope();
+        return y.MoveToOuterDisposeScope();
     }
 
     private static long Checked(long inChannels, long outChannels, long kernelSize, long stride, long padding, long dilation, long groups)

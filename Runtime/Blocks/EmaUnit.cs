@@ -100,7 +100,7 @@ public sealed class EmaUnit : FusableBlock
     {
         ThrowIfFusedInTraining();
         using var scope = NewDisposeScope();
-        var x = conv1.call(input);                                  // B x C x H x W (float32 under mixed precision)
+        var x = conv1.call(input).to(mu.dtype);                     // B x C x H x W; the EM iterations run in float32 (bf16 under mixed precision)
         long b = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3];
         x = x.view(b, c, h * w);                                    // B x C x N
         var bases = mu.expand(b, -1, -1);                           // B x C x K (the authors repeat; a view suffices)

@@ -12,11 +12,15 @@ public enum TrainingPrecision
     Float32,
 
     /// <summary>
-    /// Mixed precision as PyTorch's CPU/CUDA autocast does it for convolutions: every convolution
-    /// casts its input and its float32 master weights to bfloat16, computes in bf16 and hands a
-    /// float32 result on; batch norm, the EM iterations, pooling, upsampling, the loss, the
-    /// gradients of the weights and the optimizer stay float32. bf16 has float32's exponent range,
-    /// so no loss scaling is needed.
+    /// Mixed precision as PyTorch's CPU autocast does it: in training-mode forwards every convolution
+    /// computes in bfloat16 on bf16 casts of its input and its float32 master weights and hands its
+    /// bf16 result on, so the activations between convolutions (batch norm with float32 parameters
+    /// and statistics, ReLU, pooling, residual adds, concatenation, upsampling) stay bfloat16 and
+    /// are kept for backward at half the size, as under autocast. The EM iterations cast up and run in
+    /// float32, the loss is computed on float32 logits, and the parameters, their gradients and the
+    /// optimizer stay float32. bf16 has float32's exponent range, so no loss scaling is needed.
+    /// Evaluation-mode forwards (validation, prediction) compute in float32, as mmengine's validation
+    /// loop does by default after AMP training.
     /// </summary>
     BFloat16Mixed,
 }
