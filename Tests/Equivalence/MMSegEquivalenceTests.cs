@@ -59,6 +59,7 @@ public class MMSegEquivalenceTests : IDisposable
     {
         var (output, _) = Predict("fixture-mmseg-emanet-small", "mmseg_emanet_small.pth", "mmseg_emanet_small_input.npy", "mmseg_emanet_small_output.npy");
         Assert.Contains("mmseg layout", output);
+        Assert.Contains("classes: 5 (from the weights' classifier decode_head.conv_seg.weight out-channels)", output);
     }
 
     [Fact]
