@@ -100,4 +100,26 @@ public class MMSegEquivalenceTests : IDisposable
         var (output, _) = Predict("fixture-emanet-small", "authors_emanet_small.pth", "authors_emanet_small_input.npy", "authors_emanet_small_output.npy");
         Assert.Contains("authors layout", output);
     }
+    [Fact]
+    public void TrainingStep_GivesEmaMidConvNoGradient_AndUpdateBasesBlendsTheNormalisedMeanWithMomentumOfTheNewValue()
+    {
+        using var network = new FixtureMmsegEmaNetSmall();
+        using (var tensors = WeightsFile.Read(Fixture("mmseg_emanet_small.pth")))
+            StateDictLoader.Load(network, tensors, WeightsLayout.Auto, strict: true);
+        var before = network.ema_module.BasesBuffer.clone();
+        network.train();
+        var (main, auxiliary) = network.ForwardTraining(NpyFile.Read(Fixture("mmseg_emanet_small_input.npy")));
+        main.sum().add(auxiliary!.sum(), EMANet.Runtime.Scalars.One).backward();
+        Assert.All(network.ema_mid_conv.parameters(), p => Assert.Null(p.grad));
+        Assert.Contains(network.named_parameters(), p => p.name == "ema_out_conv.conv.weight" && p.parameter.grad is not null);
+        Assert.True(network.ema_module.BasesBuffer.equal(before).all().item<bool>(), "the bases move only in UpdateBases");
+        network.ema_module.UpdateBases();
+        var after = network.ema_module.BasesBuffer;
+        // (after - 0.9 before) / 0.1 is the normalised batch mean: unit norm over the channels.
+        using var _ = no_grad();
+        var blended = (after - 0.9 * before) / 0.1;
+        var norms = blended.norm(1);
+        Assert.True(allclose(norms, ones_like(norms), rtol: 1e-4, atol: 1e-4), norms.ToString(TorchSharp.TensorStringStyle.Numpy));
+        Assert.False(after.equal(before).all().item<bool>());
+    }
 }
