@@ -12,7 +12,7 @@ namespace EMANet.Tests.Equivalence;
 /// <c>--layout auto</c> (detected as mmseg / authors) and reproduce PyTorch's logits within 1e-4 relative error through
 /// <c>emanet predict</c>.
 /// </summary>
-public class MMSegEquivalenceTests : IDisposable
+public class MMSegEquivalenceTests(Xunit.Abstractions.ITestOutputHelper log) : IDisposable
 {
     private readonly TempFolders _temp = new();
 
@@ -32,12 +32,13 @@ public class MMSegEquivalenceTests : IDisposable
     }
 
     /// <summary>max |actual - expected| over max |expected|, asserted at most 1e-4.</summary>
-    private static double AssertClose(Tensor expected, Tensor actual)
+    private double AssertClose(Tensor expected, Tensor actual)
     {
         Assert.Equal(expected.shape, actual.shape);
         double scale = expected.abs().max().item<float>();
         double error = (actual - expected).abs().max().item<float>();
         Assert.True(error <= 1e-4 * scale, $"max abs error {error:E3} over max |expected| {scale:E3} (relative {error / scale:E3})");
+        log.WriteLine($"max abs error {error:E3} over max |expected| {scale:E3}: relative {error / scale:E3}");
         return error / scale;
     }
 
