@@ -78,7 +78,7 @@ public class ResNetOptionsTests
         // ParameterCount is the inference path's: the auxiliary head (3x3 128->16, its BN, 1x1 16->5 with bias) is left out.
         long auxiliary = network.named_parameters().Where(p => p.name.StartsWith("auxiliary_", StringComparison.Ordinal)).Sum(p => p.parameter.numel());
         Assert.Equal(9 * 128 * 16 + 2 * 16 + 16 * 5 + 5, auxiliary);
-        Assert.Equal(tensors - statistics - auxiliary, FixtureMmsegEmaNetSmall.ParameterCount);
+        Assert.Equal(FixtureMmsegEmaNetSmall.ParameterCount, tensors - statistics - auxiliary);
     }
 
     [Fact]
