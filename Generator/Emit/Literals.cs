@@ -40,7 +40,8 @@ internal static class Literals
 
     public static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);
 
-    public static string Ints(EquatableArray<int> values) => "new int[] { " + string.Join(", ", values.Select(Int)) + " }";
+    public static string Ints(EquatableArray<int> values) =>
+        values.Count == 0 ? "new int[0]" : "new int[] { " + string.Join(", ", values.Select(Int)) + " }";
 
     public static string Strings(EquatableArray<string> values) => "new string[] { " + string.Join(", ", values.Select(String)) + " }";
 

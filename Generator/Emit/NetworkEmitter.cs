@@ -200,6 +200,7 @@ internal static class NetworkEmitter
                 var output = _outputs[l.Name];
                 var rows = RowsOf(l.Name).ToArray();
                 _w.Line($"this.{Id(l.Name)} = {Construct(l, source)}; // {output.Shape}, {Literals.Human(rows.Sum(r => r.Parameters))} params");
+                if (l.Frozen) _w.Line($"{Blocks}.Freezing.Freeze(this.{Id(l.Name)}); // Frozen = true: no gradient, left out by the optimizer");
                 previous = l.Name;
             }
             _w.Line("RegisterComponents();");
@@ -285,8 +286,11 @@ internal static class NetworkEmitter
             switch (l.Kind)
             {
                 case LayerKind.ResNet:
+                    // Arguments added to the language later are written only when set, so older networks' code is unchanged.
                     return $"new {Blocks}.ResNet(depth: {l.Depth}, stem: global::EMANet.ResNetStem.{l.Stem}, outputStride: {l.OutputStride}, " +
-                           $"widthMultiplier: {Literals.Double(l.WidthMultiplier)}, multiGrid: {Literals.Ints(l.MultiGrid)}, inputChannels: {inChannels})";
+                           $"widthMultiplier: {Literals.Double(l.WidthMultiplier)}, multiGrid: {Literals.Ints(l.MultiGrid)}, inputChannels: {inChannels}" +
+                           (l.StemWidths.Count > 0 ? $", stemWidths: {Literals.Ints(l.StemWidths)}" : "") +
+                           (l.ContractDilation ? "" : ", contractDilation: false") + ")";
                 case LayerKind.Conv when ShapeEngine.IsBareConv(l):
                     return $"new {Blocks}.Conv2d({inChannels}, {l.OutChannels}, {l.Kernel}, stride: {l.Stride}, padding: {Padding(l)}, dilation: {l.Dilation}, groups: {l.Groups}, bias: {Literals.Bool(l.Bias)})";
                 case LayerKind.Conv:
@@ -313,7 +317,8 @@ internal static class NetworkEmitter
                 case LayerKind.Add:
                     return $"new {Blocks}.ResidualAdd()";
                 case LayerKind.EmaUnit:
-                    return $"new {Blocks}.EmaUnit({inChannels}, bases: {l.Bases}, iterations: {l.Iterations}, momentum: {Literals.Double(l.Momentum)}, renormalize: {Literals.Bool(l.Renormalize)})";
+                    return $"new {Blocks}.EmaUnit({inChannels}, bases: {l.Bases}, iterations: {l.Iterations}, momentum: {Literals.Double(l.Momentum)}, renormalize: {Literals.Bool(l.Renormalize)}" +
+                           (l.Style == EmaUnitStyle.Authors ? "" : $", style: global::EMANet.EmaUnitStyle.{l.Style}") + ")";
                 case LayerKind.Aspp:
                     return $"new {Blocks}.Aspp({inChannels}, outChannels: {l.OutChannels}, rates: {Literals.Ints(l.Rates)}, imagePooling: {Literals.Bool(l.ImagePooling)}, dropout: {Literals.Double(l.Dropout)})";
                 default:
@@ -372,9 +377,10 @@ internal static class NetworkEmitter
             WriteFusedGuard();
             _w.Line($"using var {Local(ScopeLocal)} = {Torch}.NewDisposeScope();");
             WriteBody(includeAuxiliary: true);
+            var auxiliaryLayer = _d.Layers.First(l => l.Name == auxiliary[0]);
             var aux = Local(auxiliary[0]);
             var resized = Local(AuxiliaryLocal);
-            _w.Line($"var {resized} = {Torch}.nn.functional.interpolate({aux}, new long[] {{ input.shape[2], input.shape[3] }}, mode: {Torch}.InterpolationMode.Bilinear, align_corners: true);");
+            _w.Line($"var {resized} = {Torch}.nn.functional.interpolate({aux}, new long[] {{ input.shape[2], input.shape[3] }}, mode: {Torch}.InterpolationMode.Bilinear, align_corners: {Literals.Bool(auxiliaryLayer.AlignCorners)});");
             _w.Line($"return ({Local(main)}.MoveToOuterDisposeScope(), {resized}.MoveToOuterDisposeScope());");
             _w.Close();
             _w.Line();
@@ -460,15 +466,19 @@ internal static class NetworkEmitter
             if (l.Norm != d.Norm) yield return "Norm = " + Literals.Bool(l.Norm);
             if (l.Relu != d.Relu) yield return "Relu = " + Literals.Bool(l.Relu);
             if (l.Dropout != d.Dropout) yield return "Dropout = " + Literals.Double(l.Dropout);
+            if (l.Frozen != d.Frozen) yield return "Frozen = " + Literals.Bool(l.Frozen);
             if (l.Depth != d.Depth) yield return "Depth = " + l.Depth;
             if (l.Stem != d.Stem) yield return "Stem = global::EMANet.ResNetStem." + l.Stem;
             if (l.OutputStride != d.OutputStride) yield return "OutputStride = " + l.OutputStride;
             if (l.WidthMultiplier != d.WidthMultiplier) yield return "WidthMultiplier = " + Literals.Double(l.WidthMultiplier);
             if (l.MultiGrid != d.MultiGrid) yield return $"MultiGrid = new {Engine}.EquatableArray<int>({Literals.Ints(l.MultiGrid)})";
+            if (l.StemWidths != d.StemWidths) yield return $"StemWidths = new {Engine}.EquatableArray<int>({Literals.Ints(l.StemWidths)})";
+            if (l.ContractDilation != d.ContractDilation) yield return "ContractDilation = " + Literals.Bool(l.ContractDilation);
             if (l.Bases != d.Bases) yield return "Bases = " + l.Bases;
             if (l.Iterations != d.Iterations) yield return "Iterations = " + l.Iterations;
             if (l.Momentum != d.Momentum) yield return "Momentum = " + Literals.Double(l.Momentum);
             if (l.Renormalize != d.Renormalize) yield return "Renormalize = " + Literals.Bool(l.Renormalize);
+            if (l.Style != d.Style) yield return "Style = global::EMANet.EmaUnitStyle." + l.Style;
             if (l.Scale != d.Scale) yield return "Scale = " + Literals.Double(l.Scale);
             if (l.SizeOf != d.SizeOf) yield return "SizeOf = " + Literals.String(l.SizeOf);
             if (l.AlignCorners != d.AlignCorners) yield return "AlignCorners = " + Literals.Bool(l.AlignCorners);

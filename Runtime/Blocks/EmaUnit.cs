@@ -5,10 +5,12 @@ using static TorchSharp.torch;
 namespace EMANet.Runtime.Blocks;
 
 /// <summary>
-/// The Expectation-Maximization Attention Unit (Li et al., ICCV 2019), as EMANET.md section 2
-/// states it. State-dict keys: conv1.{weight,bias}, conv2.0.weight, conv2.1.* (BN), mu (buffer).
-/// Input and output B x C x H x W. Fusable: conv2.1 folds into conv2.0 (keys conv2.0.{weight,bias});
-/// eval-only afterwards.
+/// The Expectation-Maximization Attention Unit (Li et al., ICCV 2019), in one of two published forms
+/// (<see cref="EmaUnitStyle"/>). <see cref="EmaUnitStyle.Authors"/>, as EMANET.md section 2 states it:
+/// state-dict keys conv1.{weight,bias}, conv2.0.weight, conv2.1.* (BN), mu (buffer); fusable (conv2.1
+/// folds into conv2.0, keys conv2.0.{weight,bias}; eval-only afterwards). <see cref="EmaUnitStyle.MMSeg"/>,
+/// mmsegmentation's EMAModule: the EM iterations and the reconstruction alone, one key, the buffer
+/// <c>bases</c>. Input and output B x C x H x W.
 /// </summary>
 public sealed class EmaUnit : FusableBlock
 {
@@ -17,10 +19,12 @@ public sealed class EmaUnit : FusableBlock
     // F.normalize's default: the norm is clamped at this before dividing (mmsegmentation's renormalisation).
     private const double MmsegNormalizeEpsilon = 1e-12;
 
-    // Field names are the state-dict keys (RegisterComponents).
-    private readonly Conv2d conv1;
-    private Sequential conv2;
-    private Tensor mu;
+    // Field names are the state-dict keys (RegisterComponents; null fields are not registered). The Authors style has
+    // conv1, conv2 and the buffer mu; the MMSeg style only the buffer, named bases as mmsegmentation names it.
+    private readonly Conv2d? conv1;
+    private Sequential? conv2;
+    private readonly Tensor? mu;
+    private readonly Tensor? bases;
 
     // Mean over the batch of the last training forward's final bases, waiting for UpdateBases().
     private Tensor? _pendingBases;
@@ -30,9 +34,15 @@ public sealed class EmaUnit : FusableBlock
     private readonly Scalar _momentum;
     private readonly Scalar _oneMinusMomentum;
 
-    public EmaUnit(int channels, int bases = 64, int iterations = 3, double momentum = 0.9, bool renormalize = false, double batchNormMomentum = 0.1)
+    /// <param name="momentum">Authors style: the weight of the old bases; MMSeg style: the weight of the new value (see <see cref="Momentum"/>).</param>
+    /// <param name="renormalize">Authors style only: normalise the batch mean before the blend (the MMSeg style always does).</param>
+    public EmaUnit(int channels, int bases = 64, int iterations = 3, double momentum = 0.9, bool renormalize = false, double batchNormMomentum = 0.1,
+        EmaUnitStyle style = EmaUnitStyle.Authors)
         : base(nameof(EmaUnit))
     {
+        if (style is not (EmaUnitStyle.Authors or EmaUnitStyle.MMSeg)) throw new ArgumentOutOfRangeException(nameof(style), style, "not an EmaUnitStyle");
+        if (style == EmaUnitStyle.MMSeg && renormalize)
+            throw new ArgumentException("renormalize is a choice of the Authors style; the MMSeg style always normalises the batch mean", nameof(renormalize));
         if (channels <= 0) throw new ArgumentOutOfRangeException(nameof(channels), channels, "channels must be positive");
         if (bases <= 0) throw new ArgumentOutOfRangeException(nameof(bases), bases, "bases must be positive");
         if (iterations <= 0) throw new ArgumentOutOfRangeException(nameof(iterations), iterations, "iterations must be positive");
@@ -41,33 +51,51 @@ public sealed class EmaUnit : FusableBlock
         Bases = bases;
         Iterations = iterations;
         Momentum = momentum;
-        Renormalize = renormalize;
-        _momentum = momentum.ToScalar();
-        _oneMinusMomentum = (1 - momentum).ToScalar();
+        Style = style;
+        Renormalize = renormalize || style == EmaUnitStyle.MMSeg;
+        // Both styles blend as keep * old + (1 - keep) * new; the MMSeg style's momentum is the weight of the new value.
+        double keep = style == EmaUnitStyle.MMSeg ? 1 - momentum : momentum;
+        _momentum = keep.ToScalar();
+        _oneMinusMomentum = (1 - keep).ToScalar();
 
-        conv1 = new Conv2d(channels, channels, 1, bias: true);
-        conv2 = nn.Sequential(
-            new Conv2d(channels, channels, 1, bias: false),
-            new BatchNorm2d(channels, momentum: batchNormMomentum));
+        Tensor initial;
         using (no_grad())
         {
             using var std = Math.Sqrt(2.0 / bases).ToScalar();
             using var init = randn(new long[] { 1, channels, bases }).mul_(std);   // 1 x C x K: normal(0, std), as torch.normal computes it
-            mu = L2NormalizeOverChannels(init);
+            initial = L2NormalizeOverChannels(init);
+        }
+        if (style == EmaUnitStyle.MMSeg)
+        {
+            this.bases = initial;
+        }
+        else
+        {
+            mu = initial;
+            conv1 = new Conv2d(channels, channels, 1, bias: true);
+            conv2 = nn.Sequential(
+                new Conv2d(channels, channels, 1, bias: false),
+                new BatchNorm2d(channels, momentum: batchNormMomentum));
         }
         RegisterComponents();
         Initialization.InitializeConvAndNorm(this);
         // conv1 feeds only the no-grad EM iterations, so it never gets a gradient (EMANET.md: intended by
         // the authors). Marking it frozen says so: optimizers leave it out instead of holding a state
         // for it, and an optimizer that zero-fills missing gradients cannot decay it.
-        foreach (var parameter in conv1.parameters()) parameter.requires_grad = false;
+        if (conv1 is not null) Freezing.Freeze(conv1);
     }
+
+    /// <summary>Which implementation's unit this is: its parts, key names, momentum convention and epsilons.</summary>
+    public EmaUnitStyle Style { get; }
 
     public int Channels { get; }
     public int Bases { get; }
     public int Iterations { get; }
 
-    /// <summary>m in mu &lt;- m * mu + (1 - m) * mean over the batch of the final bases.</summary>
+    /// <summary>
+    /// Authors style: m in mu &lt;- m * mu + (1 - m) * mean over the batch of the final bases. MMSeg style: m in
+    /// bases &lt;- (1 - m) * bases + m * normalize(mean), mmsegmentation's momentum (0.1 there).
+    /// </summary>
     public double Momentum { get; }
 
     /// <summary>
@@ -87,48 +115,63 @@ public sealed class EmaUnit : FusableBlock
     /// <summary>Height and width of the feature map of the last captured <see cref="LastResponsibilities"/>.</summary>
     public (int Height, int Width) LastFeatureSize { get; private set; }
 
-    /// <summary>The bases buffer, 1 x C x K.</summary>
-    public Tensor BasesBuffer => mu;
+    /// <summary>The bases buffer, 1 x C x K (<c>mu</c> in the Authors style, <c>bases</c> in the MMSeg style).</summary>
+    public Tensor BasesBuffer => mu ?? bases!;
+
+    private bool MMSeg => Style == EmaUnitStyle.MMSeg;
 
     /// <summary>
-    /// B x C x H x W to B x C x H x W: T EM iterations from the bases <c>mu</c> (no gradient, as the
-    /// authors), the reconstruction from the final bases and responsibilities, conv2 (+ BN until
-    /// fused), the residual add and a ReLU. In training mode the batch mean of the final bases
-    /// waits for <see cref="UpdateBases"/>.
+    /// B x C x H x W to B x C x H x W. Authors style: conv1, T EM iterations from the bases <c>mu</c> (no
+    /// gradient, as the authors), the reconstruction from the final bases and responsibilities, ReLU, conv2
+    /// (+ BN until fused), the residual add and a ReLU. MMSeg style: the EM iterations from <c>bases</c> and
+    /// the reconstruction only (mmsegmentation's EMAModule.forward). In training mode the batch mean of the
+    /// final bases waits for <see cref="UpdateBases"/>.
     /// </summary>
     public override Tensor forward(Tensor input)
     {
         ThrowIfFusedInTraining();
         using var scope = NewDisposeScope();
-        var x = conv1.call(input).to(mu.dtype);                     // B x C x H x W; the EM iterations run in float32 (bf16 under mixed precision)
+        var x = (conv1 is null ? input : conv1.call(input)).to(BasesBuffer.dtype);   // B x C x H x W; the EM iterations run in float32 (bf16 under mixed precision)
         long b = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3];
         x = x.view(b, c, h * w);                                    // B x C x N
-        var bases = mu.expand(b, -1, -1);                           // B x C x K (the authors repeat; a view suffices)
+        var current = BasesBuffer.expand(b, -1, -1);                // B x C x K (the authors repeat; a view suffices)
         Tensor z = null!;
         using (no_grad())
         {
             var xt = x.permute(0, 2, 1);                            // B x N x C
             for (int t = 0; t < Iterations; t++)
             {
-                z = nn.functional.softmax(xt.bmm(bases), 2);        // B x N x K   E-step: responsibilities
-                var mass = z.sum(1, keepdim: true).add_(EpsilonScalar, Scalars.One);   // B x 1 x K
-                var normalized = z.div(mass);                       // B x N x K
-                bases = L2NormalizeOverChannels(x.bmm(normalized)); // B x C x K   M-step
+                z = nn.functional.softmax(xt.bmm(current), 2);      // B x N x K   E-step: responsibilities
+                var normalized = MMSeg
+                    ? nn.functional.normalize(z, p: 1, dim: 1, eps: MmsegNormalizeEpsilon)   // F.normalize(z, dim=1, p=1)
+                    : z.div(z.sum(1, keepdim: true).add_(EpsilonScalar, Scalars.One));       // z / (1e-6 + sum_N z)
+                current = L2NormalizeOverChannels(x.bmm(normalized));   // B x C x K   M-step
             }
         }
         // The reconstruction carries gradient only through what follows; conv1 gets none (by design).
-        var reconstructed = bases.bmm(z.permute(0, 2, 1));         // B x C x N
-        reconstructed = reconstructed.view(b, c, h, w).relu_();     // B x C x H x W
+        var reconstructed = current.bmm(z.permute(0, 2, 1)).view(b, c, h, w);   // B x C x H x W
+        if (conv2 is null)
+        {
+            KeepForUpdateAndCapture(current, z, h, w);
+            return reconstructed.MoveToOuterDisposeScope();
+        }
+        reconstructed = reconstructed.relu_();
         var y = conv2.call(reconstructed);                          // B x C x H x W (conv2 ends in BN until fused)
-        y = y.add_(input, Scalars.One).relu_();                            // B x C x H x W
+        y = y.add_(input, Scalars.One).relu_();                     // B x C x H x W
+        KeepForUpdateAndCapture(current, z, h, w);
+        return y.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>In training, the batch mean of the final bases for <see cref="UpdateBases"/>; when asked, the responsibilities.</summary>
+    private void KeepForUpdateAndCapture(Tensor bases, Tensor z, long h, long w)
+    {
 
         if (training)
         {
             using (no_grad())
             {
                 _pendingBases?.Dispose();
-                _pendingBases = bases.mean(new long[] { 0 }, keepdim: true).detach().MoveToOuterDisposeScope();   // 1 x C x K
-                _pendingBases.DetachFromDisposeScope();
+                _pendingBases = bases.mean(new long[] { 0 }, keepdim: true).detach().DetachFromDisposeScope();   // 1 x C x K
             }
         }
         if (CaptureResponsibilities)
@@ -137,15 +180,19 @@ public sealed class EmaUnit : FusableBlock
             LastResponsibilities = z.detach().clone().DetachFromDisposeScope();   // B x N x K
             LastFeatureSize = ((int)h, (int)w);
         }
-        return y.MoveToOuterDisposeScope();
     }
 
-    protected override void Fuse() => conv2 = FoldChild("conv2", conv2);
+    /// <summary>Authors style: folds conv2.1 into conv2.0. The MMSeg style has nothing to fold.</summary>
+    protected override void Fuse()
+    {
+        if (conv2 is not null) conv2 = FoldChild("conv2", conv2);
+    }
 
     /// <summary>
     /// The moving average of the bases (1 x C x K): mu &lt;- m * mu + (1 - m) * mean, where mean is the
     /// batch average of the last training forward's final bases (the authors' train.py), or that average
-    /// L2-normalised over C when <see cref="Renormalize"/> is set (mmsegmentation's EMAModule). Call once
+    /// L2-normalised over C when <see cref="Renormalize"/> is set (mmsegmentation's EMAModule). In the MMSeg
+    /// style: bases &lt;- (1 - m) * bases + m * normalize(mean), mmsegmentation's own convention. Call once
     /// after each optimizer step; a no-op when no training forward has run since the last call.
     /// </summary>
     public void UpdateBases()
@@ -154,17 +201,22 @@ public sealed class EmaUnit : FusableBlock
         using (no_grad())
         {
             using var scope = NewDisposeScope();
-            var mean = _pendingBases.to(mu.dtype, mu.device);                                          // 1 x C x K
+            var target = BasesBuffer;
+            var mean = _pendingBases.to(target.dtype, target.device);                                  // 1 x C x K
             if (Renormalize) mean = nn.functional.normalize(mean, p: 2, dim: 1, eps: MmsegNormalizeEpsilon);   // over C
-            mu.mul_(_momentum).add_(mean, _oneMinusMomentum);
+            target.mul_(_momentum).add_(mean, _oneMinusMomentum);                                       // keep * old + (1 - keep) * new
         }
         _pendingBases.Dispose();
         _pendingBases = null;
     }
 
-    /// <summary>bases / (eps + ||bases|| over C), 1 or B x C x K.</summary>
-    private Tensor L2NormalizeOverChannels(Tensor bases) =>
-        bases.div(bases.norm(1, keepdim: true).add_(EpsilonScalar, Scalars.One));
+    /// <summary>
+    /// Over C, 1 or B x C x K: bases / (1e-6 + ||bases||) in the Authors style (their _l2norm), F.normalize's
+    /// bases / max(||bases||, 1e-12) in the MMSeg style.
+    /// </summary>
+    private Tensor L2NormalizeOverChannels(Tensor values) => MMSeg
+        ? nn.functional.normalize(values, p: 2, dim: 1, eps: MmsegNormalizeEpsilon)
+        : values.div(values.norm(1, keepdim: true).add_(EpsilonScalar, Scalars.One));
 
     protected override void Dispose(bool disposing)
     {

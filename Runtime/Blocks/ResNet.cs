@@ -21,10 +21,17 @@ public sealed class ResNet : FusableBlock
     private readonly MaxPool2d maxpool;
     private readonly Sequential layer1, layer2, layer3, layer4;
 
-    public ResNet(int depth, ResNetStem stem = ResNetStem.Deep, int outputStride = 8, double widthMultiplier = 1.0, int[]? multiGrid = null, int inputChannels = 3)
+    /// <param name="stemWidths">The stem convolutions' widths (three for the deep stem, one for torchvision's), as given; null = [64, 64, 128] or [64] times the multiplier.</param>
+    /// <param name="contractDilation">The first block of a dilated stage runs at half its dilation (mmsegmentation's contract_dilation; see <see cref="ResNetPlan.Create"/>).</param>
+    public ResNet(int depth, ResNetStem stem = ResNetStem.Deep, int outputStride = 8, double widthMultiplier = 1.0, int[]? multiGrid = null, int inputChannels = 3,
+        int[]? stemWidths = null, bool contractDilation = true)
         : base(nameof(ResNet))
     {
-        Plan = ResNetPlan.Create(depth, stem, outputStride, widthMultiplier, multiGrid ?? [1, 2, 4]);
+        if (stemWidths is { Length: > 0 } && stemWidths.Length != ResNetPlan.StemConvolutions(stem))
+            throw new ArgumentException($"stemWidths has {stemWidths.Length} values; the {stem} stem takes {ResNetPlan.StemConvolutions(stem)}", nameof(stemWidths));
+        if (stemWidths is not null && stemWidths.Any(w => w <= 0))
+            throw new ArgumentOutOfRangeException(nameof(stemWidths), string.Join(", ", stemWidths), "stem widths must be positive");
+        Plan = ResNetPlan.Create(depth, stem, outputStride, widthMultiplier, multiGrid ?? [1, 2, 4], stemWidths, contractDilation);
         var w = Plan.StemWidths;
         conv1 = stem == ResNetStem.Deep
             ? nn.Sequential(

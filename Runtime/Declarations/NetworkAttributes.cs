@@ -38,8 +38,22 @@ public sealed class ResNetAttribute(int depth) : LayerAttribute
     /// <summary>Scales every channel count (64 * m, rounded); 1 = the standard ResNet.</summary>
     public double WidthMultiplier { get; set; } = 1.0;
 
-    /// <summary>Dilation multipliers of layer4's later blocks when layer4 is dilated.</summary>
+    /// <summary>Dilation multipliers of layer4's later blocks when layer4 is dilated; empty (<c>new int[0]</c>) for none, as mmsegmentation's default.</summary>
     public int[] MultiGrid { get; set; } = [1, 2, 4];
+
+    /// <summary>
+    /// Output channels of the stem convolutions, as given (not scaled by <see cref="WidthMultiplier"/>): three for the
+    /// deep stem, one for the torchvision stem. Empty (the default): deep [64, 64, 128] or torchvision [64], times the
+    /// multiplier. mmsegmentation's ResNetV1c stem is <c>new[] { 32, 32, 64 }</c> (its stem_channels 64, halved for the first two).
+    /// </summary>
+    public int[] StemWidths { get; set; } = [];
+
+    /// <summary>
+    /// The first block of a dilated stage runs at half the stage's dilation (mmsegmentation's <c>contract_dilation=True</c>,
+    /// which its EMANet, PSPNet and DeepLab configs set; also torchvision's and the EMANet authors' rule, and this
+    /// project's default). false: every block of the stage uses the stage's dilation (mmsegmentation's default).
+    /// </summary>
+    public bool ContractDilation { get; set; } = true;
 }
 
 /// <summary>A convolution, optionally followed by batch norm, ReLU and 2-D dropout (a <c>ConvBlock</c>; a bare <c>Conv2d</c> member takes no extras).</summary>
@@ -57,6 +71,12 @@ public class ConvAttribute(int outChannels, int kernel = 1) : LayerAttribute
     public bool Norm { get; set; }
     public bool Relu { get; set; }
     public double Dropout { get; set; }
+
+    /// <summary>
+    /// The convolution's parameters get no gradient (<c>requires_grad = false</c>): the optimizer leaves them out and
+    /// they keep their loaded or initial values, as mmsegmentation's <c>ema_mid_conv</c>. They still count as parameters.
+    /// </summary>
+    public bool Frozen { get; set; }
 }
 
 /// <summary>Conv (no bias) + BatchNorm + ReLU, the workhorse of segmentation heads (the authors' ConvBNReLU).</summary>
@@ -69,6 +89,13 @@ public sealed class ClassifierAttribute : LayerAttribute
 {
     /// <summary>An auxiliary head's classifier: run in training only, its loss weighted by the trainer.</summary>
     public bool Auxiliary { get; set; }
+
+    /// <summary>
+    /// An auxiliary classifier's logits are resized bilinearly to the input for the loss with this <c>align_corners</c>
+    /// (true: the EMANet authors' convention; mmsegmentation's heads use false). Only for <c>Auxiliary = true</c>: the
+    /// main logits are resized by an <c>[Upsample]</c> layer, which has its own <c>AlignCorners</c>.
+    /// </summary>
+    public bool AlignCorners { get; set; } = true;
 }
 
 /// <summary>The EM Attention Unit on the previous layer's channels.</summary>
@@ -80,11 +107,18 @@ public sealed class EmaUnitAttribute : LayerAttribute
     /// <summary>T, the number of EM iterations.</summary>
     public int Iterations { get; set; } = 3;
 
-    /// <summary>m of the bases' moving average.</summary>
+    /// <summary>
+    /// m of the bases' moving average. <see cref="EmaUnitStyle.Authors"/>: the weight of the old bases,
+    /// mu = m * mu + (1 - m) * mean (the paper's 0.9). <see cref="EmaUnitStyle.MMSeg"/>: the weight of the new value,
+    /// bases = (1 - m) * bases + m * normalize(mean) (mmsegmentation's momentum 0.1, the same blend as 0.9 here).
+    /// </summary>
     public double Momentum { get; set; } = 0.9;
 
-    /// <summary>Blend the L2-normalised batch mean of the bases into the moving average (mmsegmentation's EMAModule); the authors blend it unnormalised.</summary>
+    /// <summary>Blend the L2-normalised batch mean of the bases into the moving average (mmsegmentation's EMAModule); the authors blend it unnormalised. Authors style only: the MMSeg style always normalises.</summary>
     public bool Renormalize { get; set; }
+
+    /// <summary>Which implementation's unit this is: its parts, key names, momentum convention and epsilons (see <see cref="EmaUnitStyle"/>).</summary>
+    public EmaUnitStyle Style { get; set; } = EmaUnitStyle.Authors;
 }
 
 /// <summary>Atrous spatial pyramid pooling (DeepLabV3) including its 1x1 projection (torchvision names: convs.N, project).</summary>

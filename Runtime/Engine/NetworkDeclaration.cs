@@ -51,6 +51,8 @@ public sealed record LayerDeclaration
     public bool Norm { get; init; }
     public bool Relu { get; init; }
     public double Dropout { get; init; }
+    /// <summary>The layer's parameters get no gradient (requires_grad = false).</summary>
+    public bool Frozen { get; init; }
 
     // ResNet backbone
     public int Depth { get; init; } = 101;
@@ -58,17 +60,22 @@ public sealed record LayerDeclaration
     public int OutputStride { get; init; } = 8;
     public double WidthMultiplier { get; init; } = 1.0;
     public EquatableArray<int> MultiGrid { get; init; } = EquatableArray.Of(1, 2, 4);
+    /// <summary>Stem convolution widths as declared; empty = derived from the stem kind and width multiplier.</summary>
+    public EquatableArray<int> StemWidths { get; init; } = EquatableArray<int>.Empty;
+    public bool ContractDilation { get; init; } = true;
 
     // EM attention unit
     public int Bases { get; init; } = 64;
     public int Iterations { get; init; } = 3;
     public double Momentum { get; init; } = 0.9;
     public bool Renormalize { get; init; }
+    public EmaUnitStyle Style { get; init; } = EmaUnitStyle.Authors;
 
     // Upsample
     public double Scale { get; init; }
     /// <summary>Name of the layer (or "input") whose spatial size the upsampling matches; empty = use <see cref="Scale"/>.</summary>
     public string SizeOf { get; init; } = "";
+    /// <summary>Upsample: align_corners of the resize; auxiliary Classifier: of the resize of its logits to the input.</summary>
     public bool AlignCorners { get; init; } = true;
 
     // ASPP

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 
 namespace EMANet.Engine;
 
@@ -27,7 +28,7 @@ public sealed class ResNetPlan
     public bool Bottleneck { get; }
     public int Expansion => Bottleneck ? 4 : 1;
 
-    /// <summary>Output channels of the stem convolutions: deep stem [w64, w64, w128], torchvision [w64].</summary>
+    /// <summary>Output channels of the stem convolutions: deep stem [w64, w64, w128], torchvision [w64], unless given.</summary>
     public IReadOnlyList<int> StemWidths { get; }
 
     public int StemChannels => StemWidths[StemWidths.Count - 1];
@@ -60,20 +61,30 @@ public sealed class ResNetPlan
     public static int Scale(int channels, double multiplier) =>
         Math.Max(1, (int)Math.Round(channels * multiplier, MidpointRounding.AwayFromZero));
 
+    /// <summary>How many stem widths a stem takes: three convolutions for the deep stem, one for torchvision's.</summary>
+    public static int StemConvolutions(ResNetStem stem) => stem == ResNetStem.Deep ? 3 : 1;
+
     /// <summary>
-    /// Builds the plan; the arguments must already be valid (see <see cref="Validate"/>).
-    /// Strides and dilations per output stride: OS 32 plain; OS 16 dilates layer4; OS 8 dilates
-    /// layer3 and layer4. A dilated stage's first block keeps the previous dilation; the later
-    /// blocks of layer4 multiply the stage dilation by the multi-grid.
+    /// Builds the plan; the arguments must already be valid (the shape engine checks them).
+    /// Strides and dilations per output stride: OS 32 plain; OS 16 dilates layer4 (dilation 2); OS 8
+    /// dilates layer3 (2) and layer4 (4). With <paramref name="contractDilation"/> a dilated stage's
+    /// first block runs at half the stage's dilation (the previous stage's; mmsegmentation's
+    /// contract_dilation, torchvision's and the authors' rule), otherwise at the stage's; the later
+    /// blocks of layer4 multiply the stage dilation by the multi-grid (none when it is empty).
+    /// <paramref name="stemWidths"/>: the stem convolutions' widths as given; null or empty = deep
+    /// [64, 64, 128] or torchvision [64], times <paramref name="widthMultiplier"/>.
     /// </summary>
-    public static ResNetPlan Create(int depth, ResNetStem stem, int outputStride, double widthMultiplier, IReadOnlyList<int> multiGrid)
+    public static ResNetPlan Create(int depth, ResNetStem stem, int outputStride, double widthMultiplier, IReadOnlyList<int> multiGrid,
+        IReadOnlyList<int>? stemWidths = null, bool contractDilation = true)
     {
         bool bottleneck = depth >= 50;
         int expansion = bottleneck ? 4 : 1;
         var counts = BlockCounts(depth);
-        var stemWidths = stem == ResNetStem.Deep
-            ? new[] { Scale(64, widthMultiplier), Scale(64, widthMultiplier), Scale(128, widthMultiplier) }
-            : new[] { Scale(64, widthMultiplier) };
+        var widths = stemWidths is { Count: > 0 }
+            ? stemWidths.ToArray()
+            : stem == ResNetStem.Deep
+                ? new[] { Scale(64, widthMultiplier), Scale(64, widthMultiplier), Scale(128, widthMultiplier) }
+                : new[] { Scale(64, widthMultiplier) };
 
         int[] strides = outputStride switch
         {
@@ -84,7 +95,7 @@ public sealed class ResNetPlan
         };
 
         var stages = new List<ResNetStagePlan>();
-        int inChannels = stemWidths[stemWidths.Length - 1];
+        int inChannels = widths[widths.Length - 1];
         int dilation = 1;
         int[] planesBase = { 64, 128, 256, 512 };
         for (int s = 0; s < 4; s++)
@@ -100,7 +111,7 @@ public sealed class ResNetPlan
             {
                 int blockStride = b == 0 ? stride : 1;
                 int blockDilation = b == 0
-                    ? previousDilation
+                    ? (contractDilation ? previousDilation : dilation)
                     : dilation * (lastStage && dilation > 1 && multiGrid.Count > 0 ? multiGrid[b % multiGrid.Count] : 1);
                 int outChannels = planes * expansion;
                 bool downsample = b == 0 && (blockStride != 1 || inChannels != outChannels);
@@ -109,6 +120,6 @@ public sealed class ResNetPlan
             }
             stages.Add(new ResNetStagePlan("layer" + (s + 1), blocks));
         }
-        return new ResNetPlan(depth, stem, outputStride, bottleneck, stemWidths, stages);
+        return new ResNetPlan(depth, stem, outputStride, bottleneck, widths, stages);
     }
 }

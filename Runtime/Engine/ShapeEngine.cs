@@ -326,9 +326,21 @@ public static class ShapeEngine
                     Error(DiagnosticIds.InvalidArgument, _layerIndex, $"MultiGrid[{g}]", $"layer '{l.Name}': MultiGrid[{g}] = {l.MultiGrid[g]} must be in 1..64");
                     ok = false;
                 }
+            if (ok && l.StemWidths.Count > 0 && l.StemWidths.Count != ResNetPlan.StemConvolutions(l.Stem))
+            {
+                Error(DiagnosticIds.InvalidArgument, _layerIndex, "StemWidths",
+                    $"layer '{l.Name}': StemWidths has {l.StemWidths.Count} values but the {(l.Stem == ResNetStem.Deep ? "deep stem has three convolutions" : "torchvision stem has one convolution")}; give {ResNetPlan.StemConvolutions(l.Stem)} widths, or none for the default");
+                ok = false;
+            }
+            for (int w = 0; w < l.StemWidths.Count; w++)
+                if (l.StemWidths[w] <= 0 || l.StemWidths[w] > 65536)
+                {
+                    Error(DiagnosticIds.InvalidArgument, _layerIndex, $"StemWidths[{w}]", $"layer '{l.Name}': StemWidths[{w}] = {l.StemWidths[w]} must be in 1..65536");
+                    ok = false;
+                }
             if (!ok) return null;
 
-            var plan = ResNetPlan.Create(l.Depth, l.Stem, l.OutputStride, l.WidthMultiplier, l.MultiGrid.ToArray());
+            var plan = ResNetPlan.Create(l.Depth, l.Stem, l.OutputStride, l.WidthMultiplier, l.MultiGrid.ToArray(), l.StemWidths.ToArray(), l.ContractDilation);
             string p = l.Name + ".";
             var x = input.Shape;
             var start = x;
@@ -463,6 +475,12 @@ public static class ShapeEngine
 
         private LayerOutput? Classifier(LayerDeclaration l, LayerOutput input)
         {
+            if (!l.AlignCorners && !l.Auxiliary)
+            {
+                Error(DiagnosticIds.InvalidArgument, _layerIndex, "AlignCorners",
+                    $"layer '{l.Name}': AlignCorners applies to an auxiliary classifier (the resize of its logits for the loss); the main logits are resized by an [Upsample] layer with its own AlignCorners");
+                return null;
+            }
             var x = _ledger.Conv(l.Name, input.Shape, _classes, 1, bias: true);
             return Register(l, x, $"'{l.Name}', the classifier: Classes = {_classes}", input);
         }
@@ -587,15 +605,27 @@ public static class ShapeEngine
                 Error(DiagnosticIds.EmaOutOfRange, _layerIndex, "Momentum", $"layer '{l.Name}': Momentum = {Format(l.Momentum)} must be in [0, 1] (the paper uses 0.9)");
                 ok = false;
             }
+            if (l.Style is not (EmaUnitStyle.Authors or EmaUnitStyle.MMSeg))
+            {
+                Error(DiagnosticIds.InvalidArgument, _layerIndex, "Style", $"layer '{l.Name}': Style = {(int)l.Style} is not an EmaUnitStyle value");
+                ok = false;
+            }
+            else if (l.Style == EmaUnitStyle.MMSeg && l.Renormalize)
+            {
+                Error(DiagnosticIds.InvalidArgument, _layerIndex, "Renormalize",
+                    $"layer '{l.Name}': Renormalize is a choice of the Authors style; the MMSeg style always normalises the batch mean before the blend (mmsegmentation's EMAModule): remove it");
+                ok = false;
+            }
             if (!ok) return null;
 
             string p = l.Name + ".";
             var x = input.Shape;
+            bool mmseg = l.Style == EmaUnitStyle.MMSeg;
             checked
             {
                 long c = x.Channels, k = l.Bases, n = x.Pixels;
-                _ledger.Conv(p + "conv1", x, x.Channels, 1, bias: true);
-                _ledger.Add(p + "mu", "Bases", new FeatureShape(x.Channels, 1, l.Bases), c * k, 0, 0, countMemory: false);
+                if (!mmseg) _ledger.Conv(p + "conv1", x, x.Channels, 1, bias: true);
+                _ledger.Add(p + (mmseg ? "bases" : "mu"), "Bases", new FeatureShape(x.Channels, 1, l.Bases), c * k, 0, 0, countMemory: false);
                 for (int t = 0; t < l.Iterations; t++)
                 {
                     // E-step: z = softmax_K(x^T mu): N*C*K products, then exp, sum and divide per element.
@@ -605,6 +635,8 @@ public static class ShapeEngine
                 }
                 _ledger.Add(p + "reconstruct", "Reconstruct", x, 0, c * k * n, c * k * n);
             }
+            // mmsegmentation's EMAModule ends here: its head declares the ReLU, ema_out_conv and the residual add as layers.
+            if (mmseg) return Register(l, x, input.Origin, input);
             _ledger.Relu(p + "relu", x);
             _ledger.Conv(p + "conv2.0", x, x.Channels, 1);
             _ledger.BatchNorm(p + "conv2.1", x);

@@ -29,6 +29,21 @@ public sealed class WholeImageInference : IInferenceStrategy
     /// </summary>
     public static WholeImageInference ForOutputStride(int outputStride) => new(outputStride, outputStride == 1 ? 0 : 1);
 
+    /// <summary>
+    /// The whole-image inference a network's declaration calls for. A network whose output is resized to the input with
+    /// align_corners = false (mmsegmentation's heads) runs at the image's own size, unpadded, as mmsegmentation's
+    /// 'whole' test mode does (the stride * n + 1 sizes belong to the align_corners = true convention); any other
+    /// network gets <see cref="ForOutputStride"/> (the EMANet authors' pad_inf).
+    /// </summary>
+    public static WholeImageInference For(EMANet.Runtime.Networks.ISegmentationNetwork network)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        var declaration = network.Descriptor.Declaration;
+        int main = EMANet.Engine.ShapeEngine.Analyze(declaration).MainOutputLayer;
+        bool unaligned = main >= 0 && declaration.Layers[main] is { Kind: EMANet.Engine.LayerKind.Upsample, AlignCorners: false };
+        return unaligned ? new WholeImageInference(1, 0) : ForOutputStride(network.OutputStride);
+    }
+
     public int SizeDivisor { get; }
     public int SizeRemainder { get; }
 

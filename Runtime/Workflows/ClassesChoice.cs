@@ -1,3 +1,4 @@
+using EMANet.Engine;
 using EMANet.Runtime.IO;
 using EMANet.Runtime.Networks;
 using static TorchSharp.torch;
@@ -42,12 +43,19 @@ public sealed record ClassesChoice(int Classes, string Source)
         return null;
     }
 
-    /// <summary>The last 4-D weight of <paramref name="module"/> whose out-channels equal <paramref name="classes"/>, or null.</summary>
+    /// <summary>
+    /// The last 4-D weight of <paramref name="module"/> whose out-channels equal <paramref name="classes"/>, or null; in a
+    /// generated network, not an auxiliary classifier's (declared after the main output, it would otherwise be named).
+    /// </summary>
     public static string? ClassifierKey(nn.Module module, int classes)
     {
+        var auxiliary = module is ISegmentationNetwork network
+            ? network.Descriptor.Declaration.Layers.Where(l => l.Kind == LayerKind.Classifier && l.Auxiliary).Select(l => l.Name + ".").ToArray()
+            : [];
         string? found = null;
         foreach (var (name, parameter) in module.named_parameters())
         {
+            if (auxiliary.Any(prefix => name.StartsWith(prefix, StringComparison.Ordinal))) continue;
             if (name.EndsWith("weight", StringComparison.Ordinal) && parameter.dim() == 4 && parameter.shape[0] == classes)
                 found = name;
         }

@@ -49,8 +49,8 @@ public static class SegmentationDataSource
         Func<nn.Module, double> evaluate = module =>
         {
             var network = (nn.Module<Tensor, Tensor>)module;
-            int stride = module is ISegmentationNetwork s ? s.OutputStride : 8;
-            return SegmentationEvaluator.Evaluate(network, validation, WholeImageInference.ForOutputStride(stride), validationLimit).MeanIoU;
+            var strategy = module is ISegmentationNetwork s ? WholeImageInference.For(s) : WholeImageInference.ForOutputStride(8);
+            return SegmentationEvaluator.Evaluate(network, validation, strategy, validationLimit).MeanIoU;
         };
         return new TrainingData(batches, evaluate);
     }

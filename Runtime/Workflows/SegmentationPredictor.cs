@@ -33,7 +33,8 @@ public static class SegmentationPredictor
         if (outputs.AttentionPng is not null && emaUnits.Count > 0) emaUnits[0].CaptureResponsibilities = true;
         Tensor logits;
         using (no_grad())
-            logits = WholeImageInference.ForOutputStride(stride).Scores(x => network.Predict(x), batch.to(device)).cpu();
+            logits = (network is ISegmentationNetwork declared ? WholeImageInference.For(declared) : WholeImageInference.ForOutputStride(stride))
+                .Scores(x => network.Predict(x), batch.to(device)).cpu();
 
         var written = new List<string>();
         var prediction = logits[0].argmax(0).to(uint8);

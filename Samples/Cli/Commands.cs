@@ -73,7 +73,7 @@ public static class Commands
         ]);
 
     private static readonly OptionSpec WeightsOption = new("--weights", "FILE", "Weights: a training checkpoint (.ckpt), a PyTorch state dict (.pth/.pt) or .safetensors (required).");
-    private static readonly OptionSpec LayoutOption = new("--layout", "auto|native|torchvision|deep-stem", "Key layout of a .pth/.safetensors file (auto: from its keys).");
+    private static readonly OptionSpec LayoutOption = new("--layout", "auto|native|torchvision|deep-stem|mmseg|authors", "Key layout of a .pth/.safetensors file (auto: from its keys).");
     private static readonly OptionSpec FuseOption = new("--fuse", null, "Run the generated inference path: batch norms folded into the convolutions, in-place activations.");
     private static readonly OptionSpec InferencePrecisionOption = new("--precision", "fp32|bf16", "Inference precision: bf16 casts weights, buffers and activations to bfloat16; logits are compared in float32 (fp32).");
     private static readonly OptionSpec NonStrictOption = new("--non-strict", null, "Load what matches and report the rest (default: strict, like PyTorch's load_state_dict).");
@@ -195,7 +195,7 @@ public static class Commands
         var dataset = DatasetFactory.Parse(spec, new DatasetOptions { Split = arguments.Text("--split") ?? "val", Size = segmentation.InputShape.Height });
         IInferenceStrategy strategy = arguments.Int("--sliding") is { } crop
             ? new SlidingWindowInference(crop)
-            : WholeImageInference.ForOutputStride(segmentation.OutputStride);
+            : WholeImageInference.For(segmentation);
         var scales = arguments.Text("--scales");
         if (scales is not null || arguments.Has("--flip"))
             strategy = new MultiScaleInference(strategy, scales is null ? [1.0] : ParseScales(scales), arguments.Has("--flip"));
@@ -247,7 +247,9 @@ public static class Commands
         "native" => WeightsLayout.Native,
         "torchvision" => WeightsLayout.TorchVisionResNet,
         "deep-stem" => WeightsLayout.DeepStemResNet,
-        var other => throw new UsageException($"--layout '{other}': expected auto, native, torchvision or deep-stem"),
+        "mmseg" => WeightsLayout.MMSeg,
+        "authors" => WeightsLayout.Authors,
+        var other => throw new UsageException($"--layout '{other}': expected auto, native, torchvision, deep-stem, mmseg or authors"),
     };
 
     private static double[] ParseScales(string text)

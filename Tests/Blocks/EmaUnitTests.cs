@@ -157,4 +157,38 @@ public class EmaUnitTests
         Assert.Equal(new long[] { 1, 8 }, norms.shape);
         Assert.True(allclose(norms, ones_like(norms), atol: 1e-4));
     }
+    /// <summary>
+    /// The MMSeg style (mmsegmentation's EMAModule) on the case above: no conv1, so the input is what the EM iterations
+    /// read; the output is the reconstruction alone (each pixel its image's final base: (0.6, 0.8) and (1, 0)); its
+    /// momentum 0.1 weighs the new value, bases = 0.9 (0, 1) + 0.1 normalize((0.8, 0.4)) = (0.08944, 0.94472).
+    /// </summary>
+    [Fact]
+    public void MMSegStyle_by_hand_reconstruction_only_and_momentum_of_the_new_value()
+    {
+        using var unit = new EmaUnit(2, bases: 1, iterations: 3, momentum: 0.1, style: EmaUnitStyle.MMSeg);
+        Assert.Equal(new[] { "bases" }, unit.state_dict().Keys.ToArray());
+        Assert.Empty(unit.parameters());
+        using (no_grad()) Param(unit, "bases").copy_(tensor(new float[] { 0, 1 }).reshape(1, 2, 1));
+        var input = stack([
+            tensor(new float[] { 3, 4 }).reshape(2, 1, 1).expand(2, 2, 3).contiguous(),
+            tensor(new float[] { 1, 0 }).reshape(2, 1, 1).expand(2, 2, 3).contiguous()]);   // 2 x 2 x 2 x 3
+        unit.train();
+        Tensor output;
+        using (no_grad()) output = unit.forward(input);
+        var expectedOutput = stack([
+            tensor(new float[] { 0.6f, 0.8f }).reshape(2, 1, 1).expand(2, 2, 3),
+            tensor(new float[] { 1, 0 }).reshape(2, 1, 1).expand(2, 2, 3)]);
+        Assert.True(allclose(output, expectedOutput, atol: 1e-6), output.ToString(TorchSharp.TensorStringStyle.Numpy));
+        unit.UpdateBases();
+        var bases = Param(unit, "bases").reshape(2).data<float>().ToArray();
+        Assert.Equal(0.2 / Math.Sqrt(5), bases[0], 5);
+        Assert.Equal(0.9 + 0.1 / Math.Sqrt(5), bases[1], 5);
+    }
+
+    [Fact]
+    public void MMSegStyle_refuses_Renormalize_which_it_always_does()
+    {
+        var error = Assert.Throws<ArgumentException>(() => new EmaUnit(4, bases: 2, renormalize: true, style: EmaUnitStyle.MMSeg));
+        Assert.Contains("renormalize", error.Message);
+    }
 }

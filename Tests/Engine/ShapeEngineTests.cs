@@ -67,7 +67,7 @@ public class ShapeEngineTests
         Assert.Equal(new[]
         {
             "deeplabv3-r101", "deeplabv3-tiny", "deeplabv3plus-r101", "deeplabv3plus-tiny", "emanet-r101", "emanet-r101-c256", "emanet-r101-os16", "emanet-r152", "emanet-r152-os16",
-            "emanet-r50", "emanet-r50-os16", "emanet-tiny", "emanet-tiny-no-ema", "fcn-r101", "fcn-tiny",
+            "emanet-r50", "emanet-r50-os16", "emanet-tiny", "emanet-tiny-no-ema", "fcn-r101", "fcn-tiny", "mmseg-emanet-r101-d8", "mmseg-emanet-r50-d8",
         }, names);
         Assert.All(NetworkCatalog.Discover(typeof(EmaNetR101).Assembly), e => Assert.True(e.Descriptor.ParameterCount > 0));
     }

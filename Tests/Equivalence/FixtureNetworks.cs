@@ -32,3 +32,32 @@ public partial class FixtureTorchVisionResNet18
     [Classifier] private readonly Conv2d classifier;
     [Upsample(SizeOf = "input")] private readonly BilinearUpsample upsample;
 }
+
+/// <summary>
+/// mmseg-emanet-r50-d8 at reduced widths (tools/fixtures/make_mmseg_fixture.py): ResNetV1c-50 with stem 8-8-16 and planes
+/// 8..64, EMAHead with 32 EMA channels, 16 channels and 8 bases, FCN auxiliary head; every language feature and key kind
+/// of the full network (stem widths, contracted dilation, no multi-grid, frozen ema_mid_conv, the MMSeg EMA unit, layer4
+/// into a concat, align_corners = false for both resizes).
+/// </summary>
+[SegmentationNetwork("fixture-mmseg-emanet-small", Classes = 5, InputHeight = 64, InputWidth = 64)]
+public partial class FixtureMmsegEmaNetSmall
+{
+    [ResNet(50, Stem = ResNetStem.Deep, StemWidths = new[] { 8, 8, 16 }, OutputStride = 8, WidthMultiplier = 0.125, ContractDilation = true, MultiGrid = new int[0])]
+    private readonly ResNet backbone;
+
+    [ConvBnRelu(32, 3)] private readonly ConvBlock ema_in_conv;
+    [Conv(32, 1, Bias = true, Frozen = true)] internal readonly ConvBlock ema_mid_conv;
+    [EmaUnit(Bases = 8, Iterations = 3, Momentum = 0.1, Style = EmaUnitStyle.MMSeg)] internal readonly EmaUnit ema_module;
+    [ReLU] private readonly ReLU ema_relu;
+    [Conv(32, 1, Norm = true)] private readonly ConvBlock ema_out_conv;
+    [Add("ema_in_conv", "ema_out_conv")] private readonly ResidualAdd ema_residual;
+    [ReLU] private readonly ReLU ema_residual_relu;
+    [ConvBnRelu(16, 3)] private readonly ConvBlock bottleneck;
+    [Concat("backbone", "bottleneck")] private readonly Concatenate concat_input;
+    [ConvBnRelu(16, 3, Dropout = 0.1)] private readonly ConvBlock conv_cat;
+    [Classifier] private readonly Conv2d conv_seg;
+    [Upsample(SizeOf = "input", AlignCorners = false)] private readonly BilinearUpsample upsample;
+
+    [ConvBnRelu(16, 3, From = "backbone.layer3", Dropout = 0.1)] private readonly ConvBlock auxiliary_conv0;
+    [Classifier(Auxiliary = true, AlignCorners = false)] private readonly Conv2d auxiliary_conv_seg;
+}

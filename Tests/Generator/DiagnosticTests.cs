@@ -925,4 +925,74 @@ public class DiagnosticTests
         Assert.NotEmpty(run.OutputProblems);
         Assert.All(run.OutputProblems, d => Assert.Equal("Source1.cs", d.Location.SourceTree?.FilePath));
     }
+    // ---- language additions for mmsegmentation's networks -------------------------------------
+
+    [Fact]
+    public void EMA0003_StemWidths_WrongCountForTheStem_AndNonPositive()
+    {
+        var run = Expect("""
+            namespace T;
+            [SegmentationNetwork("stem", InputHeight = 65, InputWidth = 65)]
+            public partial class Stem
+            {
+                [ResNet(18, Stem = ResNetStem.Deep, StemWidths = new[] { 32, 64 }, WidthMultiplier = 0.25)] private readonly ResNet backbone;
+                [Classifier] private readonly Conv2d classifier;
+                [Upsample(SizeOf = "input")] private readonly BilinearUpsample upsample;
+            }
+            """,
+            new Expected("EMA0003", Error, "StemWidths = new[] { 32, 64 }", "layer 'backbone': StemWidths has 2 values but the deep stem has three convolutions; give 3 widths"));
+        AssertNotGenerated(run, "Stem");
+        Expect("""
+            namespace T;
+            [SegmentationNetwork("stem-zero", InputHeight = 65, InputWidth = 65)]
+            public partial class StemZero
+            {
+                [ResNet(18, Stem = ResNetStem.TorchVision, StemWidths = new[] { 0 }, WidthMultiplier = 0.25)] private readonly ResNet backbone;
+                [Classifier] private readonly Conv2d classifier;
+                [Upsample(SizeOf = "input")] private readonly BilinearUpsample upsample;
+            }
+            """,
+            new Expected("EMA0003", Error, "0", "layer 'backbone': StemWidths[0] = 0 must be in 1..65536"));
+    }
+
+    [Fact]
+    public void EMA0003_MMSegEmaUnit_WithRenormalize_AndAnUnknownStyle()
+    {
+        Expect("""
+            namespace T;
+            [SegmentationNetwork("ema-style", InputChannels = 16, InputHeight = 9, InputWidth = 9)]
+            public partial class EmaStyle
+            {
+                [EmaUnit(Bases = 4, Style = EmaUnitStyle.MMSeg, Renormalize = true)] private readonly EmaUnit ema_module;
+                [Classifier] private readonly Conv2d classifier;
+            }
+            """,
+            new Expected("EMA0003", Error, "Renormalize = true", "layer 'ema_module': Renormalize is a choice of the Authors style; the MMSeg style always normalises"));
+        Expect("""
+            namespace T;
+            [SegmentationNetwork("ema-style-7", InputChannels = 16, InputHeight = 9, InputWidth = 9)]
+            public partial class EmaStyle7
+            {
+                [EmaUnit(Bases = 4, Style = (EmaUnitStyle)7)] private readonly EmaUnit ema_module;
+                [Classifier] private readonly Conv2d classifier;
+            }
+            """,
+            new Expected("EMA0003", Error, "Style = (EmaUnitStyle)7", "layer 'ema_module': Style = 7 is not an EmaUnitStyle value"));
+    }
+
+    [Fact]
+    public void EMA0003_AlignCornersOnTheMainClassifier_PointsAtTheUpsample()
+    {
+        var run = Expect("""
+            namespace T;
+            [SegmentationNetwork("aligned", InputHeight = 9, InputWidth = 9)]
+            public partial class Aligned
+            {
+                [Conv(8, 3)] private readonly ConvBlock a;
+                [Classifier(AlignCorners = false)] private readonly Conv2d classifier;
+            }
+            """,
+            new Expected("EMA0003", Error, "AlignCorners = false", "layer 'classifier': AlignCorners applies to an auxiliary classifier", "[Upsample]"));
+        AssertNotGenerated(run, "Aligned");
+    }
 }

@@ -20,11 +20,36 @@ public class SnapshotTests
         }
         """;
 
+    /// <summary>mmsegmentation's EMANet at CPU size: stem widths, contracted dilation without multi-grid, a frozen conv, the MMSeg EMA unit, layer4 into a concat, align_corners = false for both resizes.</summary>
+    internal const string MmsegStyleNetwork = """
+        namespace T;
+        [SegmentationNetwork("mmseg-style", Classes = 5, InputHeight = 64, InputWidth = 64)]
+        public partial class MmsegStyle
+        {
+            [ResNet(50, StemWidths = new[] { 8, 8, 16 }, OutputStride = 8, WidthMultiplier = 0.125, ContractDilation = false, MultiGrid = new int[0])] private readonly ResNet backbone;
+            [ConvBnRelu(32, 3)] private readonly ConvBlock ema_in_conv;
+            [Conv(32, 1, Bias = true, Frozen = true)] private readonly ConvBlock ema_mid_conv;
+            [EmaUnit(Bases = 8, Momentum = 0.1, Style = EmaUnitStyle.MMSeg)] private readonly EmaUnit ema_module;
+            [ReLU] private readonly ReLU ema_relu;
+            [Conv(32, 1, Norm = true)] private readonly ConvBlock ema_out_conv;
+            [Add("ema_in_conv", "ema_out_conv")] private readonly ResidualAdd ema_residual;
+            [ReLU] private readonly ReLU ema_residual_relu;
+            [ConvBnRelu(16, 3)] private readonly ConvBlock bottleneck;
+            [Concat("backbone", "bottleneck")] private readonly Concatenate concat_input;
+            [ConvBnRelu(16, 3, Dropout = 0.1)] private readonly ConvBlock conv_cat;
+            [Classifier] private readonly Conv2d conv_seg;
+            [Upsample(SizeOf = "input", AlignCorners = false)] private readonly BilinearUpsample upsample;
+            [ConvBnRelu(16, 3, From = "backbone.layer3", Dropout = 0.1)] private readonly ConvBlock auxiliary_conv0;
+            [Classifier(Auxiliary = true, AlignCorners = false)] private readonly Conv2d auxiliary_conv_seg;
+        }
+        """;
+
     [Theory]
     [InlineData("EmaNetTiny", TinyEmaNet, "EMANet.Models.EmaNetTiny")]
     [InlineData("DeepLabV3PlusTiny", ValidDeclarationTests.DecoderNetwork, "T.DeepLabV3PlusTiny")]
     [InlineData("EmaNetAux", ValidDeclarationTests.AuxiliaryNetwork, "T.EmaNetAux")]
     [InlineData("Plain", ValidDeclarationTests.PlainNetwork, "T.Inner.Plain")]
+    [InlineData("MmsegStyle", MmsegStyleNetwork, "T.MmsegStyle")]
     public void GeneratedSource_MatchesSnapshot(string snapshot, string source, string fullName)
     {
         var run = GeneratorHarness.Run(GeneratorHarness.Compile(source)).AssertClean();

@@ -51,10 +51,16 @@ public sealed class KeyMapping
     public static string DataParallelPrefixOf(IReadOnlyCollection<string> keys) =>
         keys.Count > 0 && keys.All(k => k.StartsWith(DataParallelPrefix, StringComparison.Ordinal)) ? DataParallelPrefix : "";
 
-    /// <summary>The layout the keys look like (see <see cref="Create"/>); never Auto.</summary>
+    /// <summary>
+    /// The layout the keys look like (see <see cref="Create"/>); never Auto. mmsegmentation's keys (any under
+    /// decode_head., auxiliary_head. or backbone.stem.) and the authors' (any under extractor.) are recognised
+    /// before the backbone. prefix that mmseg shares with this project's names.
+    /// </summary>
     public static WeightsLayout Detect(IEnumerable<string> keys)
     {
         var set = keys.ToHashSet(StringComparer.Ordinal);
+        if (set.Any(MMSegKeys.IsMMSegKey)) return WeightsLayout.MMSeg;
+        if (set.Any(AuthorsKeys.IsAuthorsKey)) return WeightsLayout.Authors;
         if (set.Any(k => k.StartsWith(DefaultBackbonePrefix, StringComparison.Ordinal))) return WeightsLayout.Native;
         if (set.Contains("conv1.weight")) return WeightsLayout.TorchVisionResNet;
         if (set.Contains("conv1.0.weight")) return WeightsLayout.DeepStemResNet;
@@ -68,13 +74,15 @@ public sealed class KeyMapping
     public string Description =>
         LayoutName(Layout) + " layout" + (StrippedPrefix.Length > 0 ? $", '{StrippedPrefix}' prefix removed" : "");
 
-    /// <summary>A layout's name as the CLI's <c>--layout</c> option spells it (auto, native, torchvision, deep-stem).</summary>
+    /// <summary>A layout's name as the CLI's <c>--layout</c> option spells it (auto, native, torchvision, deep-stem, mmseg, authors).</summary>
     public static string LayoutName(WeightsLayout layout) => layout switch
     {
         WeightsLayout.Auto => "auto",
         WeightsLayout.Native => "native",
         WeightsLayout.TorchVisionResNet => "torchvision",
         WeightsLayout.DeepStemResNet => "deep-stem",
+        WeightsLayout.MMSeg => "mmseg",
+        WeightsLayout.Authors => "authors",
         _ => throw new ArgumentOutOfRangeException(nameof(layout), layout, "unknown weights layout"),
     };
 
@@ -88,6 +96,8 @@ public sealed class KeyMapping
         string key = StrippedPrefix.Length > 0 && sourceKey.StartsWith(StrippedPrefix, StringComparison.Ordinal)
             ? sourceKey[StrippedPrefix.Length..]
             : sourceKey;
+        if (Layout == WeightsLayout.MMSeg) return MMSegKeys.ToNative(key);
+        if (Layout == WeightsLayout.Authors) return AuthorsKeys.ToNative(key);
         if (!IsBackboneOnly) return key;
         if (key.StartsWith("fc.", StringComparison.Ordinal)) return null;
         return BackbonePrefix + key;
