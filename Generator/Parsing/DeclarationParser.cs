@@ -4,6 +4,7 @@ using System.Collections.Immutable;
 using System.Linq;
 using System.Threading;
 using EMANet.Engine;
+using EMANet.Generator.Emit;
 using EMANet.Generator.Model;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -37,13 +38,8 @@ internal static class DeclarationParser
         [LayerKind.Aspp] = new[] { "EMANet.Runtime.Blocks.Aspp" },
     };
 
-    /// <summary>Members the generated part declares; a layer field with one of these names would not compile.</summary>
-    private static readonly HashSet<string> GeneratedMemberNames = new(StringComparer.Ordinal)
-    {
-        "NetworkName", "ParameterCount", "MultiplyAccumulates", "Flops", "ActivationBytes", "DeclaredOutputStride", "Classes", "InputShape",
-        "OutputStride", "EmaUnits", "forward", "ForwardTraining", "FuseForInference", "IsFusedForInference", "Declaration", "Descriptor", "CostTable",
-        "TrainingPrecision", "SetTrainingPrecision",
-    };
+    /// <summary>Members the generated parts and the base class declare; a layer field with one of these names would not compile.</summary>
+    private static readonly HashSet<string> GeneratedMemberNames = NetworkEmitter.GeneratedMemberNames;
 
     public static ParsedNetwork Parse(INamedTypeSymbol type, AttributeData networkAttribute, CancellationToken cancellationToken)
     {
@@ -71,10 +67,10 @@ internal static class DeclarationParser
             problems.Add(new ParseProblem(DiagnosticIds.UnsupportedDeclaration,
                 $"network class '{type.Name}' is generic; networks cannot have type parameters",
                 type.Locations.FirstOrDefault() ?? Location.None));
-        // The generated part supplies Module<Tensor, Tensor>; any other base class is the user's.
-        if (type.BaseType != null && type.BaseType.SpecialType != SpecialType.System_Object && type.BaseType.ToDisplayString() != "TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>")
+        // The generated part supplies SegmentationNetwork; any other base class is the user's.
+        if (type.BaseType != null && type.BaseType.SpecialType != SpecialType.System_Object && type.BaseType.ToDisplayString() != WellKnownNames.NetworkBaseClass)
             problems.Add(new ParseProblem(DiagnosticIds.UnsupportedDeclaration,
-                $"network class '{type.Name}' derives from '{type.BaseType.Name}'; the generator supplies the base class (TorchSharp's Module<Tensor, Tensor>)",
+                $"network class '{type.Name}' derives from '{type.BaseType.Name}'; the generator supplies the base class ({WellKnownNames.NetworkBaseClass})",
                 type.Locations.FirstOrDefault() ?? Location.None));
 
         var layers = new List<LayerDeclaration>();

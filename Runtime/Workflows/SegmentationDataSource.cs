@@ -46,12 +46,8 @@ public static class SegmentationDataSource
         var batches = new LoaderBatchSource(loader, $"{train.Name} ({train.Count} images), crop {request.Input.Height}x{request.Input.Width}");
 
         var validation = DatasetFactory.Parse(request.Spec, OptionsFor(request, "val", warn));
-        Func<nn.Module, double> evaluate = module =>
-        {
-            var network = (nn.Module<Tensor, Tensor>)module;
-            int stride = module is ISegmentationNetwork s ? s.OutputStride : 8;
-            return SegmentationEvaluator.Evaluate(network, validation, WholeImageInference.ForOutputStride(stride), validationLimit).MeanIoU;
-        };
+        Func<nn.Module<Tensor, Tensor>, double> evaluate = network =>
+            SegmentationEvaluator.Evaluate(network, validation, WholeImageInference.ForOutputStride(request.OutputStride), validationLimit).MeanIoU;
         return new TrainingData(batches, evaluate);
     }
 

@@ -20,7 +20,7 @@ public class DeclaredNetworkTests
         var entry = Entry(name);
         using var module = entry.Create();
         long parameters = module.parameters().Sum(p => p.numel());
-        long bases = ((ISegmentationNetwork)module).EmaUnits.Sum(u => u.BasesBuffer.numel());
+        long bases = module.EmaUnits.Sum(u => u.BasesBuffer.numel());
         Assert.Equal(entry.Descriptor.ParameterCount, parameters + bases);
     }
 
