@@ -41,13 +41,13 @@ public class BlockConstructorsTests
             {
                 // An array parameter defaults to null and the block substitutes the array (checked by building both below).
                 Assert.Null(parameter.DefaultValue);
-                Assert.Equal(parameter.ParameterType, typeof(int[]));
+                Assert.Equal(typeof(int[]), parameter.ParameterType);
                 Assert.NotEmpty(array);
             }
             else
             {
-                Assert.Equal(parameter.ParameterType, argument.Default.GetType());
-                Assert.Equal(parameter.DefaultValue, argument.Default);
+                Assert.Equal(argument.Default.GetType(), parameter.ParameterType);
+                Assert.Equal(argument.Default, parameter.DefaultValue);
             }
         }
     }
