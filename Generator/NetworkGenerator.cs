@@ -12,7 +12,8 @@ namespace EMANet.Generator;
 
 /// <summary>
 /// The pipeline: [SegmentationNetwork] classes -> value-equatable models -> one source per
-/// network (skipped when the declaration has errors: the analyzer reports those) -> a catalogue.
+/// network and one for its declaration data (skipped when the declaration has errors: the analyzer reports those)
+/// -> a catalogue.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed class NetworkGenerator : IIncrementalGenerator
@@ -36,8 +37,9 @@ public sealed class NetworkGenerator : IIncrementalGenerator
 
         context.RegisterSourceOutput(sources, static (spc, source) =>
         {
-            if (source.Text != null)
-                spc.AddSource(source.FullName + ".g.cs", SourceText.From(source.Text, Encoding.UTF8));
+            if (source.Text == null) return;
+            spc.AddSource(source.FullName + ".g.cs", SourceText.From(source.Text.Network, Encoding.UTF8));
+            spc.AddSource(source.FullName + NetworkEmitter.DeclarationSuffix, SourceText.From(source.Text.Declaration, Encoding.UTF8));
         });
 
         var catalog = sources
@@ -67,4 +69,4 @@ public sealed class NetworkGenerator : IIncrementalGenerator
     }
 }
 
-internal sealed record GeneratedSource(string FullName, string? Text);
+internal sealed record GeneratedSource(string FullName, EmittedNetwork? Text);

@@ -121,15 +121,20 @@ namespace EMANet.Bench
             ["gflops"] = flop / t.Median / 1e9,
         };
 
-        private static nn.Module<Tensor, Tensor> Build(string impl, int size)
+        /// <summary>The network to measure and, for the generated one, the same object as a <see cref="SegmentationNetwork"/> (null for the hand-written one).</summary>
+        private static (nn.Module<Tensor, Tensor> Net, SegmentationNetwork? Generated) Build(string impl, int size)
         {
             random.manual_seed(0);
-            return impl switch
+            switch (impl)
             {
-                "generated" => new EmaNetR101(Classes, new TensorShape(3, size, size)),
-                "handwritten" => new HandWrittenEmaNet(Classes),
-                _ => throw new ArgumentException($"--impl must be generated or handwritten, not '{impl}'"),
-            };
+                case "generated":
+                    var generated = new EmaNetR101(Classes, new TensorShape(3, size, size));
+                    return (generated, generated);
+                case "handwritten":
+                    return (new HandWrittenEmaNet(Classes), null);
+                default:
+                    throw new ArgumentException($"--impl must be generated or handwritten, not '{impl}'");
+            }
         }
 
         /// <summary>Engine MACs and paper-convention FLOPs of emanet-r101 at this size and batch.</summary>
@@ -148,13 +153,9 @@ namespace EMANet.Bench
             string impl = o.Str("impl", "generated"), precision = o.Str("precision", "fp32");
             bool fused = o.Flag("fused");
             int size = o.Int("size", 513), batch = o.Int("batch", 1), warmup = o.Int("warmup", 2), runs = o.Int("runs", 5);
-            var net = Build(impl, size);
+            var (net, generated) = Build(impl, size);
             net.eval();
-            if (fused)
-            {
-                if (net is not ISegmentationNetwork segmentation) throw new ArgumentException("--fused needs the generated network");
-                segmentation.FuseForInference();
-            }
+            if (fused) (generated ?? throw new ArgumentException("--fused needs the generated network")).FuseForInference();
             bool channelsLast = o.Flag("channels-last");
             if (precision is not ("fp32" or "bf16")) throw new ArgumentException("--precision must be fp32 or bf16");
             net.ForInference(precision == "bf16" ? InferencePrecision.BFloat16 : InferencePrecision.Float32, channelsLast);
@@ -177,14 +178,13 @@ namespace EMANet.Bench
             int size = o.Int("size", 257), batch = o.Int("batch", 2), warmup = o.Int("warmup", 1), runs = o.Int("runs", 5);
             string precision = o.Str("precision", "fp32"), optimizerKind = o.Str("optimizer", "sgd");
             var device = new Device(o.Str("device", "cpu"));
-            var net = Build(impl, size);
+            var (net, generated) = Build(impl, size);
             net.to(device);
             net.train();
             var trainingPrecision = TrainingPrecisions.Parse(precision);
             if (trainingPrecision != TrainingPrecision.Float32)
             {
-                if (net is not ISegmentationNetwork segmentation) throw new ArgumentException("--precision bf16-mixed needs the generated network");
-                segmentation.SetTrainingPrecision(trainingPrecision);
+                (generated ?? throw new ArgumentException("--precision bf16-mixed needs the generated network")).SetTrainingPrecision(trainingPrecision);
             }
             // One group, as the PyTorch reference (trainable parameters: the EMA unit's conv1 is frozen).
             var trainable = net.parameters().Where(p => p.requires_grad).ToArray();
@@ -203,7 +203,7 @@ namespace EMANet.Bench
             random.manual_seed(1);
             using var x = randn(batch, 3, size, size).to(device);
             using var target = randint(0, Classes, [batch, size, size], dtype: ScalarType.Int64).to(device);
-            var emaUnits = (net as ISegmentationNetwork)?.EmaUnits ?? [];
+            var emaUnits = generated?.EmaUnits ?? [];
             var t = Measure.Time(() =>
             {
                 using var scope = NewDisposeScope();
@@ -241,7 +241,7 @@ namespace EMANet.Bench
         {
             int size = o.Int("size", 513);
             bool calibrate = o.Str("bn", "calibrated") == "calibrated";
-            var net = (EmaNetR101)Build("generated", size);
+            var net = Build("generated", size).Generated!;
             if (calibrate)
             using (no_grad())
             {

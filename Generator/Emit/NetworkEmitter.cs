@@ -7,10 +7,22 @@ using Microsoft.CodeAnalysis.CSharp;
 
 namespace EMANet.Generator.Emit;
 
+/// <summary>The two generated files of one network.</summary>
+/// <param name="Network">
+/// The network (hint name <c>FullName.g.cs</c>): a class deriving from <c>SegmentationNetwork</c> with a constructor that
+/// builds each declared field (only the arguments that differ from the block's defaults) and the graph, written once
+/// (<c>ForwardLayers</c>, shared by <c>forward</c> and <c>ForwardTraining</c>), each line commented with its output shape.
+/// </param>
+/// <param name="Declaration">
+/// Its data (hint name <c>FullName.Declaration.g.cs</c>): the cost constants, the attributes as a
+/// <c>NetworkDeclaration</c>, the <c>Descriptor</c> and the per-layer cost summary of the class's documentation.
+/// The full cost table is not written: <c>Descriptor.CostTable</c> computes it on first use with the same engine.
+/// </param>
+internal sealed record EmittedNetwork(string Network, string Declaration);
+
 /// <summary>
-/// Writes one network's source: cost constants, the declaration and cost table as data, a
-/// constructor that builds each declared field, and a forward that reads like the architecture,
-/// each line commented with its output shape and cost at the declared input size.
+/// Writes one network's sources: a file that reads as the network (constructor and graph) and a file with its
+/// declaration as data and its compile-time costs.
 /// </summary>
 internal static class NetworkEmitter
 {
@@ -20,13 +32,30 @@ internal static class NetworkEmitter
     private const string Networks = "global::EMANet.Runtime.Networks";
     private const string Blocks = "global::EMANet.Runtime.Blocks";
 
-    /// <summary>The source, or null when the declaration has errors (the analyzer reports them).</summary>
-    public static string? Emit(NetworkModel model)
+    /// <summary>Hint-name suffix of the declaration file (after the network's full name).</summary>
+    public const string DeclarationSuffix = ".Declaration.g.cs";
+
+    /// <summary>
+    /// Members the generated parts and the runtime base class (<c>SegmentationNetwork</c>, <c>nn.Module</c>'s own
+    /// members aside) give a network; a layer field with one of these names would not compile or would hide one.
+    /// </summary>
+    public static readonly HashSet<string> GeneratedMemberNames = new HashSet<string>(StringComparer.Ordinal)
+    {
+        // Generated here (declaration file)
+        "NetworkName", "ParameterCount", "MultiplyAccumulates", "Flops", "ActivationBytes", "Declaration", "Descriptor",
+        // SegmentationNetwork
+        "Classes", "InputShape", "OutputStride", "EmaUnits", "forward", "ForwardTraining", "ForwardLayers", "FuseForInference",
+        "IsFusedForInference", "TrainingPrecision", "SetTrainingPrecision",
+    };
+
+    /// <summary>The sources, or null when the declaration has errors (the analyzer reports them).</summary>
+    public static EmittedNetwork? Emit(NetworkModel model)
     {
         if (model.HasDeclarationErrors) return null;
         var analysis = ShapeEngine.Analyze(model.Declaration);
         if (analysis.HasErrors || analysis.Output == null) return null;
-        return new Writer(model, analysis).Write();
+        var writer = new Writer(model, analysis);
+        return new EmittedNetwork(writer.WriteNetwork(), writer.WriteDeclaration());
     }
 
     private sealed class Writer
@@ -36,14 +65,11 @@ internal static class NetworkEmitter
         private readonly NetworkDeclaration _d;
         private readonly Dictionary<string, LayerOutput> _outputs = new(StringComparer.Ordinal);
         private readonly bool[] _auxiliary;
-        private readonly CodeWriter _w = new();
         private readonly Dictionary<string, string> _locals = new(StringComparer.Ordinal);
         private readonly HashSet<string> _backbonesWithFeatureReads;
 
-        // Keys of the forward's own locals in _locals; '#' cannot start a layer reference.
-        private const string ScopeLocal = "#scope";
-        private const string AuxiliaryLocal = "#auxiliary";
-        private const string NoGradLocal = "#nograd";
+        // Keys of the graph method's own names in _locals; '#' cannot start a layer reference.
+        private const string WithAuxiliaryLocal = "#withAuxiliary";
 
         public Writer(NetworkModel model, NetworkAnalysis analysis)
         {
@@ -53,15 +79,14 @@ internal static class NetworkEmitter
             foreach (var o in analysis.Outputs)
                 if (!_outputs.ContainsKey(o.Name)) _outputs[o.Name] = o;
             _auxiliary = _d.Layers.Select(l => analysis.Layers.Where(r => Owns(l.Name, r.Name)).Any(r => r.Auxiliary)).ToArray();
-            // Locals for the stages either forward reads (ForwardTraining may read more than forward).
-            _backbonesWithFeatureReads = BackbonesWithFeatureReads(includeAuxiliary: true);
+            _backbonesWithFeatureReads = BackbonesWithFeatureReads();
             AllocateLocals();
         }
 
         /// <summary>
-        /// Names the forward's locals: each layer's output after the layer, a backbone's stages as
-        /// "backbone_layer1", plus the dispose scope and the resized auxiliary logits. Layer names
-        /// win; a stage or helper local that would collide with one gets a numeric suffix.
+        /// Names the graph's locals: each layer's output after the layer, a backbone's stages as
+        /// "backbone_layer1", plus the auxiliary flag parameter. Layer names win; a stage or helper
+        /// name that would collide with one gets a numeric suffix.
         /// </summary>
         private void AllocateLocals()
         {
@@ -84,9 +109,7 @@ internal static class NetworkEmitter
                     Allocate(l.Name + "." + stage, l.Name + "_" + stage);
                 _locals[l.Name + ".layer4"] = _locals[l.Name];
             }
-            Allocate(ScopeLocal, "disposeScope");
-            Allocate(AuxiliaryLocal, "auxiliaryAtInput");
-            Allocate(NoGradLocal, "fusedNoGrad");
+            Allocate(WithAuxiliaryLocal, "withAuxiliary");
         }
 
         private static readonly string[] Stages = { "stem", "layer1", "layer2", "layer3" };
@@ -95,180 +118,116 @@ internal static class NetworkEmitter
 
         private IEnumerable<LayerCost> RowsOf(string layer) => _analysis.Layers.Where(r => Owns(layer, r.Name));
 
-        public string Write()
+        private void OpenClass(CodeWriter w, string baseList)
         {
-            _w.Line("// <auto-generated/>");
-            _w.Line("// Generated by EMANet.Generator from the attributes of " + _model.TypeName + ". Do not edit.");
-            _w.Line("#nullable enable");
-            _w.Line();
-            _w.Line($"[assembly: {Networks}.GeneratedNetworkAttribute(typeof(global::{_model.FullName}))]");
-            _w.Line();
-            if (_model.Namespace.Length > 0) _w.Open("namespace " + _model.Namespace);
-            WriteSummary();
-            _w.Open($"partial class {_model.TypeName} : {Torch}.nn.Module<{Tensor}, {Tensor}>, {Networks}.ISegmentationNetwork");
-            WriteConstants();
-            WriteInstanceMembers();
-            WriteConstructor();
-            WriteFuseForInference();
-            WriteTrainingPrecision();
-            WriteForward();
-            WriteForwardTraining();
-            WriteDeclaration();
-            WriteCostTable();
-            _w.Close();
-            if (_model.Namespace.Length > 0) _w.Close();
-            return _w.ToString();
+            if (_model.Namespace.Length > 0) w.Open("namespace " + _model.Namespace);
+            w.Open($"partial class {_model.TypeName}{baseList}");
         }
 
-        private void WriteSummary()
+        private void CloseClass(CodeWriter w)
         {
-            _w.Line("/// <summary>");
-            _w.Line($"/// <c>{Xml(_d.Name)}</c>: {_analysis.Input} input, {_d.Classes} classes. {Literals.Human(_analysis.Parameters)} parameters, " +
-                    $"{Literals.Human(_analysis.Flops)} FLOPs, {Literals.Bytes(_analysis.MemoryBytes)} of activations at batch 1.");
-            _w.Line("/// </summary>");
-            _w.Line("/// <remarks>");
-            _w.Line("/// <code>");
-            _w.Line($"/// {"layer",-22} {"output",-14} {"params",10} {"FLOPs",10} {"memory",10}");
+            w.Close();
+            if (_model.Namespace.Length > 0) w.Close();
+        }
+
+        private void Header(CodeWriter w, string what)
+        {
+            w.Line("// <auto-generated/>");
+            w.Line($"// Generated by EMANet.Generator from the attributes of {_model.TypeName}. Do not edit.");
+            w.Line("// " + what);
+            w.Line("#nullable enable");
+            w.Line();
+        }
+
+        public string WriteNetwork()
+        {
+            var w = new CodeWriter();
+            Header(w, $"The network; its declaration as data and its costs: {_model.FullName}{DeclarationSuffix}");
+            w.Line($"[assembly: {Networks}.GeneratedNetworkAttribute(typeof(global::{_model.FullName}))]");
+            w.Line();
+            OpenClass(w, $" : {Networks}.SegmentationNetwork");
+            WriteConstructor(w);
+            WriteGraph(w);
+            CloseClass(w);
+            return w.ToString();
+        }
+
+        public string WriteDeclaration()
+        {
+            var w = new CodeWriter();
+            Header(w, $"The declaration as data and the compile-time costs of {_model.TypeName} (the network: {_model.FullName}.g.cs).");
+            if (_model.Namespace.Length > 0) w.Open("namespace " + _model.Namespace);
+            WriteSummary(w);
+            w.Open($"partial class {_model.TypeName}");
+            WriteConstants(w);
+            WriteDeclarationData(w);
+            CloseClass(w);
+            return w.ToString();
+        }
+
+        private void WriteSummary(CodeWriter w)
+        {
+            w.Line("/// <summary>");
+            w.Line($"/// <c>{Xml(_d.Name)}</c>: {_analysis.Input} input, {_d.Classes} classes. {Literals.Human(_analysis.Parameters)} parameters, " +
+                   $"{Literals.Human(_analysis.Flops)} FLOPs, {Literals.Bytes(_analysis.MemoryBytes)} of activations at batch 1.");
+            w.Line("/// </summary>");
+            w.Line("/// <remarks>");
+            w.Line("/// <code>");
+            w.Line($"/// {"layer",-22} {"output",-14} {"params",10} {"FLOPs",10} {"memory",10}");
             for (int i = 0; i < _d.Layers.Count; i++)
             {
                 var l = _d.Layers[i];
                 var rows = RowsOf(l.Name).ToArray();
                 var shape = _outputs.TryGetValue(l.Name, out var o) ? o.Shape.ToString() : "";
-                _w.Line($"/// {Xml(l.Name) + (_auxiliary[i] ? " (aux)" : ""),-22} {shape,-14} {Literals.Human(rows.Sum(r => r.Parameters)),10} " +
-                        $"{Literals.Human(rows.Sum(r => r.Flops)),10} {Literals.Bytes(rows.Sum(r => r.MemoryBytes)),10}");
+                w.Line($"/// {Xml(l.Name) + (_auxiliary[i] ? " (aux)" : ""),-22} {shape,-14} {Literals.Human(rows.Sum(r => r.Parameters)),10} " +
+                       $"{Literals.Human(rows.Sum(r => r.Flops)),10} {Literals.Bytes(rows.Sum(r => r.MemoryBytes)),10}");
             }
-            _w.Line("/// </code>");
-            _w.Line("/// </remarks>");
+            w.Line("/// </code>");
+            w.Line("/// Every operation: <c>Descriptor.CostTable</c>; at another input size: <c>Descriptor.Analyze(input, classes)</c>.");
+            w.Line("/// </remarks>");
         }
 
         /// <summary>Text for a /// comment: XML-escaped, and nothing that would end the comment line (line breaks, other control characters).</summary>
         private static string Xml(string text) => Literals.EscapeControl(text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;"));
 
-        private void WriteConstants()
+        private void WriteConstants(CodeWriter w)
         {
-            _w.Line($"/// <summary>The network's stable name.</summary>");
-            _w.Line($"public const string NetworkName = {Literals.String(_d.Name)};");
-            _w.Line();
-            _w.Line($"/// <summary>Parameters of the inference path (conv weights and biases, BN weights and biases, EMA bases), at {_analysis.Input} and {_d.Classes} classes.</summary>");
-            _w.Line($"public const long ParameterCount = {Literals.Long(_analysis.Parameters)};");
-            _w.Line();
-            _w.Line($"/// <summary>Multiply-accumulates of one forward pass at batch 1 ({_analysis.Input}): convolutions and the EM matrix products.</summary>");
-            _w.Line($"public const long MultiplyAccumulates = {Literals.Long(_analysis.Macs)};");
-            _w.Line();
-            _w.Line("/// <summary>FLOPs of one forward pass at batch 1, counted by the paper's rules (README: cost conventions).</summary>");
-            _w.Line($"public const long Flops = {Literals.Long(_analysis.Flops)};");
-            _w.Line();
-            _w.Line("/// <summary>Float32 bytes of every operation's output in one forward pass at batch 1.</summary>");
-            _w.Line($"public const long ActivationBytes = {Literals.Long(_analysis.MemoryBytes)};");
-            _w.Line();
-            _w.Line("/// <summary>Input size over the backbone output's size at the declared input.</summary>");
-            _w.Line($"public const int DeclaredOutputStride = {Literals.Int(_analysis.OutputStride)};");
-            _w.Line();
+            w.Line("/// <summary>The network's stable name.</summary>");
+            w.Line($"public const string NetworkName = {Literals.String(_d.Name)};");
+            w.Line();
+            w.Line($"/// <summary>Parameters of the inference path (conv weights and biases, BN weights and biases, EMA bases), at {_analysis.Input} and {_d.Classes} classes.</summary>");
+            w.Line($"public const long ParameterCount = {Literals.Long(_analysis.Parameters)};");
+            w.Line();
+            w.Line($"/// <summary>Multiply-accumulates of one forward pass at batch 1 ({_analysis.Input}): convolutions and the EM matrix products.</summary>");
+            w.Line($"public const long MultiplyAccumulates = {Literals.Long(_analysis.Macs)};");
+            w.Line();
+            w.Line("/// <summary>FLOPs of one forward pass at batch 1, counted by the paper's rules (README: cost conventions).</summary>");
+            w.Line($"public const long Flops = {Literals.Long(_analysis.Flops)};");
+            w.Line();
+            w.Line("/// <summary>Float32 bytes of every operation's output in one forward pass at batch 1.</summary>");
+            w.Line($"public const long ActivationBytes = {Literals.Long(_analysis.MemoryBytes)};");
+            w.Line();
         }
 
-        private void WriteInstanceMembers()
+        private void WriteConstructor(CodeWriter w)
         {
-            _w.Line("/// <summary>Number of classes of this instance.</summary>");
-            _w.Line("public int Classes { get; }");
-            _w.Line();
-            _w.Line("/// <summary>Input shape this instance was built for.</summary>");
-            _w.Line($"public {Networks}.TensorShape InputShape {{ get; }}");
-            _w.Line();
-            _w.Line("/// <inheritdoc />");
-            _w.Line("public int OutputStride => DeclaredOutputStride;");
-            _w.Line();
-            _w.Line("/// <inheritdoc />");
-            _w.Line($"public global::System.Collections.Generic.IReadOnlyList<{Blocks}.EmaUnit> EmaUnits {{ get; }}");
-            _w.Line();
-            _w.Line($"{Networks}.NetworkDescriptor {Networks}.ISegmentationNetwork.Descriptor => Descriptor;");
-            _w.Line();
-        }
-
-        private void WriteConstructor()
-        {
-            _w.Line("/// <summary>Builds the network; weights initialised as the EMANet authors do.</summary>");
-            _w.Line($"/// <param name=\"classes\">Output classes (declared: {_d.Classes}).</param>");
-            _w.Line($"/// <param name=\"input\">Input shape (declared: {_analysis.Input}); checked by the shape engine.</param>");
-            _w.Open($"public {_model.TypeName}(int classes = {_d.Classes}, {Networks}.TensorShape? input = null) : base(NetworkName)");
-            _w.Line("Classes = classes;");
-            _w.Line($"InputShape = input ?? new {Networks}.TensorShape({_d.InputChannels}, {_d.InputHeight}, {_d.InputWidth});");
-            _w.Line($"{Networks}.NetworkGuard.EnsureValid(Descriptor, InputShape, classes);");
+            w.Line("/// <summary>Builds the network; weights initialised as the EMANet authors do.</summary>");
+            w.Line($"/// <param name=\"classes\">Output classes (declared: {_d.Classes}).</param>");
+            w.Line($"/// <param name=\"input\">Input shape (declared: {_analysis.Input}); checked by the shape engine.</param>");
+            w.Open($"public {_model.TypeName}(int classes = {_d.Classes}, {Networks}.TensorShape? input = null) : base(Descriptor, classes, input)");
             var previous = ShapeEngine.InputName;
             foreach (var l in _d.Layers)
             {
                 var source = l.Inputs.Count > 0 ? l.Inputs[0] : previous;
                 var output = _outputs[l.Name];
                 var rows = RowsOf(l.Name).ToArray();
-                _w.Line($"this.{Id(l.Name)} = {Construct(l, source)}; // {output.Shape}, {Literals.Human(rows.Sum(r => r.Parameters))} params");
-                if (l.Frozen) _w.Line($"{Blocks}.Freezing.Freeze(this.{Id(l.Name)}); // Frozen = true: no gradient, left out by the optimizer");
+                w.Line($"this.{Id(l.Name)} = {Construct(l, source)}; // {output.Shape}, {Literals.Human(rows.Sum(r => r.Parameters))} params");
+                if (l.Frozen) w.Line($"{Blocks}.Freezing.Freeze(this.{Id(l.Name)}); // Frozen = true: no gradient, left out by the optimizer");
                 previous = l.Name;
             }
-            _w.Line("RegisterComponents();");
-            var emaUnits = _d.Layers.Where(l => l.Kind == LayerKind.EmaUnit).Select(l => "this." + Id(l.Name)).ToArray();
-            _w.Line(emaUnits.Length == 0
-                ? $"EmaUnits = global::System.Array.Empty<{Blocks}.EmaUnit>();"
-                : $"EmaUnits = new {Blocks}.EmaUnit[] {{ {string.Join(", ", emaUnits)} }};");
-            _w.Close();
-            _w.Line();
-        }
-
-        /// <summary>Layers whose module folds its batch norms: ResNet, ConvBlock, EmaUnit, Aspp.</summary>
-        private static bool IsFusable(LayerDeclaration l) =>
-            l.Kind is LayerKind.ResNet or LayerKind.EmaUnit or LayerKind.Aspp || l.Kind == LayerKind.Conv && !ShapeEngine.IsBareConv(l);
-
-        private void WriteFuseForInference()
-        {
-            var fusable = _d.Layers.Where(IsFusable).ToArray();
-            _w.Line("/// <summary>Whether <see cref=\"FuseForInference\"/> has run (the network is then eval-only).</summary>");
-            _w.Line("public bool IsFusedForInference { get; private set; }");
-            _w.Line();
-            _w.Line("/// <summary>");
-            _w.Line("/// Inference path, a rewrite of the module tree: folds every BatchNorm into the convolution before it");
-            _w.Line("/// (W' = W * gamma / sqrt(var + eps), b' = (b - mean) * gamma / sqrt(var + eps) + beta) and removes it, and removes");
-            _w.Line("/// dropout" + (fusable.Length > 0 ? $" ({string.Join(", ", fusable.Select(l => Xml(l.Name)))}); <c>forward</c> is unchanged." : " (this network has no fusable layer)."));
-            _w.Line("/// The network is eval-only afterwards: <c>forward</c> in training mode throws. One-way and idempotent; the");
-            _w.Line("/// state dict loses the BatchNorm keys and the convolutions gain a bias, so load checkpoints before fusing.");
-            _w.Line("/// </summary>");
-            _w.Open("public void FuseForInference()");
-            _w.Line("if (IsFusedForInference) return;");
-            _w.Line("eval();");
-            _w.Line($"SetTrainingPrecision({Networks}.TrainingPrecision.Float32);");
-            foreach (var l in fusable)
-                _w.Line($"this.{Id(l.Name)}.FuseForInference();");
-            _w.Line("IsFusedForInference = true;");
-            _w.Close();
-            _w.Line();
-        }
-
-        /// <summary>The convolution rows of the cost table among <paramref name="rows"/>.</summary>
-        private static LayerCost[] Convolutions(IEnumerable<LayerCost> rows) => rows.Where(r => r.Kind == "Conv2d").ToArray();
-
-        private void WriteTrainingPrecision()
-        {
-            var convolutionRows = Convolutions(_analysis.Layers);
-            long convolutionFlops = convolutionRows.Sum(r => r.Flops);
-            _w.Line("/// <inheritdoc />");
-            _w.Line($"public {Networks}.TrainingPrecision TrainingPrecision {{ get; private set; }}");
-            _w.Line();
-            _w.Line("/// <summary>");
-            _w.Line("/// Mixed-precision training (TorchSharp has no autocast): with <c>BFloat16Mixed</c> each of the network's");
-            _w.Line($"/// {convolutionRows.Length} convolutions ({Literals.Human(convolutionFlops)} of the {Literals.Human(_analysis.Flops)} forward FLOPs at {_analysis.Input}) computes in bfloat16 on bf16 casts of");
-            _w.Line("/// its input and float32 weights and returns float32; batch norm, the EM iterations, upsampling and the loss stay");
-            _w.Line("/// float32, and so do the parameters and their gradients. A setting of each convolution (<c>Conv2d.ComputeDtype</c>),");
-            _w.Line("/// not of the forward. Set before training; not on a fused network.");
-            _w.Line("/// </summary>");
-            _w.Open($"public void SetTrainingPrecision({Networks}.TrainingPrecision precision)");
-            _w.Line($"if (IsFusedForInference && precision != {Networks}.TrainingPrecision.Float32) throw new global::System.InvalidOperationException(NetworkName + \" was fused for inference; set the training precision on an unfused network, or cast a fused one with ForInference.\");");
-            _w.Line($"{Blocks}.MixedPrecision.Apply(this, precision);");
-            _w.Line("TrainingPrecision = precision;");
-            _w.Close();
-            _w.Line();
-        }
-
-        private void WriteFusedGuard()
-        {
-            _w.Line("if (IsFusedForInference && training) throw new global::System.InvalidOperationException(NetworkName + \" was fused for inference and is eval-only; call eval() first.\");");
-            _w.Line($"using var {Local(NoGradLocal)} = IsFusedForInference ? {Torch}.no_grad() : null;");
+            w.Line("RegisterComponents();");
+            w.Close();
+            w.Line();
         }
 
         /// <summary>Channels flowing out of <paramref name="source"/>, as an expression of the constructor's arguments where they depend on them.</summary>
@@ -280,24 +239,44 @@ internal static class NetworkEmitter
             return Literals.Int(_outputs[source].Shape.Channels);
         }
 
+        /// <summary>
+        /// "new Block(positional..., name: value, ...)" with the named arguments of <paramref name="optional"/> that
+        /// <paramref name="l"/> sets to something other than the block's default, then <paramref name="trailing"/>.
+        /// </summary>
+        private static string New(string type, LayerDeclaration l, IEnumerable<string> positional, IReadOnlyList<BlockArgument> optional, params string[] trailing)
+        {
+            var arguments = positional
+                .Concat(optional.Where(a => !a.IsDefaultFor(l)).Select(a => a.Name + ": " + Value(a.ValueFor(l))))
+                .Concat(trailing);
+            return $"new {type}({string.Join(", ", arguments)})";
+        }
+
+        /// <summary>A C# literal for a <see cref="BlockArgument"/> value.</summary>
+        private static string Value(object value) => value switch
+        {
+            int i => Literals.Int(i),
+            long n => n.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            double d => Literals.Double(d),
+            bool b => Literals.Bool(b),
+            ResNetStem stem => "global::EMANet.ResNetStem." + stem,
+            EmaUnitStyle style => "global::EMANet.EmaUnitStyle." + style,
+            EquatableArray<int> ints => Literals.Ints(ints),
+            _ => throw new InvalidOperationException("no literal for a block argument of type " + value.GetType()),
+        };
+
         private string Construct(LayerDeclaration l, string source)
         {
             string inChannels = ChannelsOf(source);
             switch (l.Kind)
             {
                 case LayerKind.ResNet:
-                    // Arguments added to the language later are written only when set, so older networks' code is unchanged.
-                    return $"new {Blocks}.ResNet(depth: {l.Depth}, stem: global::EMANet.ResNetStem.{l.Stem}, outputStride: {l.OutputStride}, " +
-                           $"widthMultiplier: {Literals.Double(l.WidthMultiplier)}, multiGrid: {Literals.Ints(l.MultiGrid)}, inputChannels: {inChannels}" +
-                           (l.StemWidths.Count > 0 ? $", stemWidths: {Literals.Ints(l.StemWidths)}" : "") +
-                           (l.ContractDilation ? "" : ", contractDilation: false") + ")";
+                    return New($"{Blocks}.ResNet", l, new[] { Literals.Int(l.Depth) }, BlockConstructors.ResNet, "inputChannels: " + inChannels);
                 case LayerKind.Conv when ShapeEngine.IsBareConv(l):
-                    return $"new {Blocks}.Conv2d({inChannels}, {l.OutChannels}, {l.Kernel}, stride: {l.Stride}, padding: {Padding(l)}, dilation: {l.Dilation}, groups: {l.Groups}, bias: {Literals.Bool(l.Bias)})";
+                    return New($"{Blocks}.Conv2d", l, new[] { inChannels, Literals.Int(l.OutChannels), Literals.Int(l.Kernel) }, BlockConstructors.Conv2d);
                 case LayerKind.Conv:
-                    return $"new {Blocks}.ConvBlock({inChannels}, {l.OutChannels}, {l.Kernel}, stride: {l.Stride}, dilation: {l.Dilation}, padding: {Padding(l)}, groups: {l.Groups}, " +
-                           $"bias: {Literals.Bool(l.Bias)}, norm: {Literals.Bool(l.Norm)}, relu: {Literals.Bool(l.Relu)}, dropout: {Literals.Double(l.Dropout)})";
+                    return New($"{Blocks}.ConvBlock", l, new[] { inChannels, Literals.Int(l.OutChannels), Literals.Int(l.Kernel) }, BlockConstructors.ConvBlock);
                 case LayerKind.Classifier:
-                    return $"new {Blocks}.Conv2d({inChannels}, classes, 1, bias: true)";
+                    return $"new {Blocks}.Conv2d({inChannels}, classes, 1)";
                 case LayerKind.BatchNorm:
                     return $"new {Blocks}.BatchNorm2d({inChannels})";
                 case LayerKind.ReLU:
@@ -311,36 +290,33 @@ internal static class NetworkEmitter
                 case LayerKind.GlobalAvgPool:
                     return $"{Torch}.nn.AdaptiveAvgPool2d(1)";
                 case LayerKind.Upsample:
-                    return $"new {Blocks}.BilinearUpsample(alignCorners: {Literals.Bool(l.AlignCorners)})";
+                    return New($"{Blocks}.BilinearUpsample", l, Array.Empty<string>(), BlockConstructors.BilinearUpsample);
                 case LayerKind.Concat:
                     return $"new {Blocks}.Concatenate()";
                 case LayerKind.Add:
                     return $"new {Blocks}.ResidualAdd()";
                 case LayerKind.EmaUnit:
-                    return $"new {Blocks}.EmaUnit({inChannels}, bases: {l.Bases}, iterations: {l.Iterations}, momentum: {Literals.Double(l.Momentum)}, renormalize: {Literals.Bool(l.Renormalize)}" +
-                           (l.Style == EmaUnitStyle.Authors ? "" : $", style: global::EMANet.EmaUnitStyle.{l.Style}") + ")";
+                    return New($"{Blocks}.EmaUnit", l, new[] { inChannels }, BlockConstructors.EmaUnit);
                 case LayerKind.Aspp:
-                    return $"new {Blocks}.Aspp({inChannels}, outChannels: {l.OutChannels}, rates: {Literals.Ints(l.Rates)}, imagePooling: {Literals.Bool(l.ImagePooling)}, dropout: {Literals.Double(l.Dropout)})";
+                    return New($"{Blocks}.Aspp", l, new[] { inChannels }, BlockConstructors.Aspp);
                 default:
                     throw new InvalidOperationException("unknown layer kind " + l.Kind);
             }
         }
-
-        private static int Padding(LayerDeclaration l) => l.Padding < 0 ? CostLedger.SamePadding(l.Kernel, l.Dilation) : l.Padding;
 
         private static int PoolPadding(LayerDeclaration l) => l.Padding < 0 ? (l.Kernel - 1) / 2 : l.Padding;
 
         private static string Id(string name) =>
             SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None || SyntaxFacts.GetContextualKeywordKind(name) != SyntaxKind.None && name == "var" ? "@" + name : name;
 
-        /// <summary>The local holding a layer's (or stage's, or the input's) output in the forward.</summary>
+        /// <summary>The local holding a layer's (or stage's, or the input's) output in the graph.</summary>
         private string Local(string reference) => _locals[reference];
 
-        /// <summary>ResNets whose stages are read by later layers: their forward returns every stage.</summary>
-        private HashSet<string> BackbonesWithFeatureReads(bool includeAuxiliary)
+        /// <summary>ResNets whose stages are read by later layers (main or auxiliary): the graph takes every stage from them.</summary>
+        private HashSet<string> BackbonesWithFeatureReads()
         {
             var set = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var l in _d.Layers.Where((_, i) => includeAuxiliary || !_auxiliary[i]))
+            foreach (var l in _d.Layers)
                 foreach (var r in l.Inputs.Concat(l.SizeOf.Length > 0 ? new[] { l.SizeOf } : Array.Empty<string>()))
                 {
                     int dot = r.IndexOf('.');
@@ -349,104 +325,94 @@ internal static class NetworkEmitter
             return set;
         }
 
-        private void WriteForward()
+        /// <summary>
+        /// The graph, once: the inference path in declaration order, then (training only) the auxiliary heads. A layer
+        /// of the inference path never reads an auxiliary one (the engine makes a layer auxiliary only when every
+        /// reader is), so running the auxiliary heads last keeps every read after its write.
+        /// </summary>
+        private void WriteGraph(CodeWriter w)
         {
-            _w.Line("/// <summary>Logits at the input's size, B x Classes x H x W. Shapes in the comments are at the declared input, batch 1.</summary>");
-            _w.Open($"public override {Tensor} forward({Tensor} input)");
-            WriteFusedGuard();
-            _w.Line($"using var {Local(ScopeLocal)} = {Torch}.NewDisposeScope();");
-            WriteBody(includeAuxiliary: false);
-            var main = _d.Layers[_analysis.MainOutputLayer].Name;
-            _w.Line($"return {Local(main)}.MoveToOuterDisposeScope();");
-            _w.Close();
-            _w.Line();
-        }
-
-        private void WriteForwardTraining()
-        {
-            var main = _d.Layers[_analysis.MainOutputLayer].Name;
-            var auxiliary = _d.Layers.Where(l => l.Kind == LayerKind.Classifier && l.Auxiliary).Select(l => l.Name).ToArray();
-            _w.Line("/// <summary>Main logits and the auxiliary head's logits (upsampled to the input size), for training.</summary>");
-            if (auxiliary.Length == 0)
-            {
-                _w.Line($"public ({Tensor} Main, {Tensor}? Auxiliary) ForwardTraining({Tensor} input) => (forward(input), null);");
-                _w.Line();
-                return;
-            }
-            _w.Open($"public ({Tensor} Main, {Tensor}? Auxiliary) ForwardTraining({Tensor} input)");
-            WriteFusedGuard();
-            _w.Line($"using var {Local(ScopeLocal)} = {Torch}.NewDisposeScope();");
-            WriteBody(includeAuxiliary: true);
-            var auxiliaryLayer = _d.Layers.First(l => l.Name == auxiliary[0]);
-            var aux = Local(auxiliary[0]);
-            var resized = Local(AuxiliaryLocal);
-            _w.Line($"var {resized} = {Torch}.nn.functional.interpolate({aux}, new long[] {{ input.shape[2], input.shape[3] }}, mode: {Torch}.InterpolationMode.Bilinear, align_corners: {Literals.Bool(auxiliaryLayer.AlignCorners)});");
-            _w.Line($"return ({Local(main)}.MoveToOuterDisposeScope(), {resized}.MoveToOuterDisposeScope());");
-            _w.Close();
-            _w.Line();
-        }
-
-        private void WriteBody(bool includeAuxiliary)
-        {
-            var featureReads = BackbonesWithFeatureReads(includeAuxiliary);
+            var withAuxiliary = Local(WithAuxiliaryLocal);
+            var main = Local(_d.Layers[_analysis.MainOutputLayer].Name);
+            var auxiliary = _d.Layers.Where(l => l.Kind == LayerKind.Classifier && l.Auxiliary).Select(l => Local(l.Name)).ToArray();
+            w.Line("/// <summary>");
+            w.Line("/// The graph of <c>forward</c> and <c>ForwardTraining</c>, one line per layer" + (auxiliary.Length > 0 ? "; the auxiliary heads run with" : "") +
+                   (auxiliary.Length > 0 ? $" <paramref name=\"{withAuxiliary}\"/> only." : "."));
+            w.Line("/// Shapes and FLOPs in the comments are at the declared input, batch 1.");
+            w.Line("/// </summary>");
+            w.Open($"protected override ({Tensor} Main, {Tensor}? Auxiliary) ForwardLayers({Tensor} input, bool {withAuxiliary})");
             var previous = ShapeEngine.InputName;
             for (int i = 0; i < _d.Layers.Count; i++)
             {
-                var l = _d.Layers[i];
-                if (_auxiliary[i] && !includeAuxiliary)
+                if (!_auxiliary[i]) WriteLayer(w, _d.Layers[i], previous);
+                previous = _d.Layers[i].Name;
+            }
+            if (auxiliary.Length == 0)
+            {
+                w.Line($"return ({main}, null);");
+            }
+            else
+            {
+                w.Line($"if (!{withAuxiliary}) return ({main}, null);");
+                previous = ShapeEngine.InputName;
+                for (int i = 0; i < _d.Layers.Count; i++)
                 {
-                    previous = l.Name;
-                    continue;
+                    if (_auxiliary[i]) WriteLayer(w, _d.Layers[i], previous);
+                    previous = _d.Layers[i].Name;
                 }
-                var inputs = l.Inputs.Count > 0 ? l.Inputs.ToArray() : new[] { previous };
-                var rows = RowsOf(l.Name).ToArray();
-                string comment = $" // {_outputs[l.Name].Shape}  {Literals.Human(rows.Sum(r => r.Flops))} FLOPs";
-                string field = "this." + Id(l.Name);
-                string x = Local(inputs[0]);
-                if (l.Kind == LayerKind.ResNet && featureReads.Contains(l.Name))
-                {
-                    var features = Local(l.Name + "#features");
-                    _w.Line($"var {features} = {field}.ForwardFeatures({x});");
-                    foreach (var stage in Stages)
-                        _w.Line($"var {Local(l.Name + "." + stage)} = {features}.{char.ToUpperInvariant(stage[0]) + stage.Substring(1)}; // {_outputs[l.Name + "." + stage].Shape}");
-                    _w.Line($"var {Local(l.Name)} = {features}.Layer4;{comment}");
-                }
-                else if (l.Kind == LayerKind.Upsample)
-                {
-                    var target = l.SizeOf.Length > 0 ? Local(l.SizeOf) : Literals.Double(l.Scale);
-                    _w.Line($"var {Local(l.Name)} = {field}.forward({x}, {target});{comment}");
-                }
-                else if (l.Kind is LayerKind.Concat or LayerKind.Add)
-                {
-                    _w.Line($"var {Local(l.Name)} = {field}.forward({string.Join(", ", inputs.Select(Local))});{comment}");
-                }
-                else
-                {
-                    _w.Line($"var {Local(l.Name)} = {field}.call({x});{comment}");   // call, not forward: the module's hooks fire
-                }
-                previous = l.Name;
+                w.Line($"return ({main}, {auxiliary[0]});");
+            }
+            w.Close();
+        }
+
+        private void WriteLayer(CodeWriter w, LayerDeclaration l, string previous)
+        {
+            var inputs = l.Inputs.Count > 0 ? l.Inputs.ToArray() : new[] { previous };
+            var rows = RowsOf(l.Name).ToArray();
+            string comment = $" // {_outputs[l.Name].Shape}  {Literals.Human(rows.Sum(r => r.Flops))} FLOPs";
+            string field = "this." + Id(l.Name);
+            string x = Local(inputs[0]);
+            if (l.Kind == LayerKind.ResNet && _backbonesWithFeatureReads.Contains(l.Name))
+            {
+                var features = Local(l.Name + "#features");
+                w.Line($"var {features} = {field}.ForwardFeatures({x});");
+                foreach (var stage in Stages)
+                    w.Line($"var {Local(l.Name + "." + stage)} = {features}.{char.ToUpperInvariant(stage[0]) + stage.Substring(1)}; // {_outputs[l.Name + "." + stage].Shape}");
+                w.Line($"var {Local(l.Name)} = {features}.Layer4;{comment}");
+            }
+            else if (l.Kind == LayerKind.Upsample)
+            {
+                var target = l.SizeOf.Length > 0 ? Local(l.SizeOf) : Literals.Double(l.Scale);
+                w.Line($"var {Local(l.Name)} = {field}.forward({x}, {target});{comment}");
+            }
+            else if (l.Kind is LayerKind.Concat or LayerKind.Add)
+            {
+                w.Line($"var {Local(l.Name)} = {field}.forward({string.Join(", ", inputs.Select(Local))});{comment}");
+            }
+            else
+            {
+                w.Line($"var {Local(l.Name)} = {field}.call({x});{comment}");   // call, not forward: the module's hooks fire
             }
         }
 
-        private void WriteDeclaration()
+        private void WriteDeclarationData(CodeWriter w)
         {
-            _w.Line("/// <summary>The attributes as data: what the shape engine analyses, here and at run time.</summary>");
-            _w.Open($"public static {Engine}.NetworkDeclaration Declaration {{ get; }} = new {Engine}.NetworkDeclaration");
-            _w.Line($"Name = {Literals.String(_d.Name)},");
-            _w.Line($"Classes = {_d.Classes},");
-            _w.Line($"InputChannels = {_d.InputChannels},");
-            _w.Line($"InputHeight = {_d.InputHeight},");
-            _w.Line($"InputWidth = {_d.InputWidth},");
-            _w.Open($"Layers = new {Engine}.EquatableArray<{Engine}.LayerDeclaration>(new {Engine}.LayerDeclaration[]");
+            w.Line("/// <summary>The attributes as data: what the shape engine analyses, here and at run time.</summary>");
+            w.Open($"public static {Engine}.NetworkDeclaration Declaration {{ get; }} = new {Engine}.NetworkDeclaration");
+            w.Line($"Name = {Literals.String(_d.Name)},");
+            w.Line($"Classes = {_d.Classes},");
+            w.Line($"InputChannels = {_d.InputChannels},");
+            w.Line($"InputHeight = {_d.InputHeight},");
+            w.Line($"InputWidth = {_d.InputWidth},");
+            w.Open($"Layers = new {Engine}.EquatableArray<{Engine}.LayerDeclaration>(new {Engine}.LayerDeclaration[]");
             foreach (var l in _d.Layers)
-                _w.Line($"new {Engine}.LayerDeclaration {{ {string.Join(", ", LayerProperties(l))} }},");
-            _w.Close("),");
-            _w.Close(";");
-            _w.Line();
-            // After Declaration: static initialisers run in textual order.
-            _w.Line("/// <summary>Name, declaration and costs; <c>Descriptor.Analyze(...)</c> gives the cost table at other sizes.</summary>");
-            _w.Line($"public static {Networks}.NetworkDescriptor Descriptor {{ get; }} = new {Networks}.NetworkDescriptor(Declaration, typeof({_model.TypeName}), ParameterCount, MultiplyAccumulates, Flops, ActivationBytes);");
-            _w.Line();
+                w.Line($"new {Engine}.LayerDeclaration {{ {string.Join(", ", LayerProperties(l))} }},");
+            w.Close("),");
+            w.Close(";");
+            w.Line();
+            // In the same file as Declaration and after it: static initialisers run in textual order only within one part.
+            w.Line("/// <summary>Name, declaration and costs; <c>Descriptor.CostTable</c> is every operation, <c>Descriptor.Analyze(...)</c> the table at other sizes.</summary>");
+            w.Line($"public static new {Networks}.NetworkDescriptor Descriptor {{ get; }} = new {Networks}.NetworkDescriptor(Declaration, typeof({_model.TypeName}), ParameterCount, MultiplyAccumulates, Flops, ActivationBytes);");
         }
 
         private static IEnumerable<string> LayerProperties(LayerDeclaration l)
@@ -485,16 +451,6 @@ internal static class NetworkEmitter
             if (l.Rates != d.Rates) yield return $"Rates = new {Engine}.EquatableArray<int>({Literals.Ints(l.Rates)})";
             if (l.ImagePooling != d.ImagePooling) yield return "ImagePooling = " + Literals.Bool(l.ImagePooling);
             if (l.Auxiliary != d.Auxiliary) yield return "Auxiliary = " + Literals.Bool(l.Auxiliary);
-        }
-
-        private void WriteCostTable()
-        {
-            _w.Line($"/// <summary>Every operation of one forward pass at {_analysis.Input}, batch 1, as the compiler counted it.</summary>");
-            _w.Open($"public static global::System.Collections.Generic.IReadOnlyList<{Engine}.LayerCost> CostTable {{ get; }} = new {Engine}.LayerCost[]");
-            foreach (var r in _analysis.Layers)
-                _w.Line($"new({Literals.String(r.Name)}, {Literals.String(r.Kind)}, new {Engine}.FeatureShape({r.Output.Channels}, {r.Output.Height}, {r.Output.Width}), " +
-                        $"{Literals.Long(r.Parameters)}, {Literals.Long(r.Macs)}, {Literals.Long(r.Flops)}, {Literals.Long(r.MemoryBytes)}, {Literals.Bool(r.Auxiliary)}),");
-            _w.Close(";");
         }
     }
 }

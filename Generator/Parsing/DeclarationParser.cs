@@ -4,6 +4,7 @@ using System.Collections.Immutable;
 using System.Linq;
 using System.Threading;
 using EMANet.Engine;
+using EMANet.Generator.Emit;
 using EMANet.Generator.Model;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -17,33 +18,8 @@ namespace EMANet.Generator.Parsing;
 /// </summary>
 internal static class DeclarationParser
 {
-    // Member types each layer kind may be declared with (simple names; namespaces checked below).
-    private static readonly Dictionary<LayerKind, string[]> AllowedMemberTypes = new()
-    {
-        [LayerKind.ResNet] = new[] { "EMANet.Runtime.Blocks.ResNet" },
-        [LayerKind.Conv] = new[] { "EMANet.Runtime.Blocks.ConvBlock", "EMANet.Runtime.Blocks.Conv2d" },
-        [LayerKind.Classifier] = new[] { "EMANet.Runtime.Blocks.Conv2d" },
-        // The project's BatchNorm2d, not TorchSharp's (whose training forward makes temporary Scalars; README.md, "TorchSharp Scalars").
-        [LayerKind.BatchNorm] = new[] { "EMANet.Runtime.Blocks.BatchNorm2d" },
-        [LayerKind.ReLU] = new[] { "TorchSharp.Modules.ReLU" },
-        [LayerKind.Dropout] = new[] { "TorchSharp.Modules.Dropout2d" },
-        [LayerKind.MaxPool] = new[] { "TorchSharp.Modules.MaxPool2d" },
-        [LayerKind.AvgPool] = new[] { "TorchSharp.Modules.AvgPool2d" },
-        [LayerKind.GlobalAvgPool] = new[] { "TorchSharp.Modules.AdaptiveAvgPool2d" },
-        [LayerKind.Upsample] = new[] { "EMANet.Runtime.Blocks.BilinearUpsample" },
-        [LayerKind.Concat] = new[] { "EMANet.Runtime.Blocks.Concatenate" },
-        [LayerKind.Add] = new[] { "EMANet.Runtime.Blocks.ResidualAdd" },
-        [LayerKind.EmaUnit] = new[] { "EMANet.Runtime.Blocks.EmaUnit" },
-        [LayerKind.Aspp] = new[] { "EMANet.Runtime.Blocks.Aspp" },
-    };
-
-    /// <summary>Members the generated part declares; a layer field with one of these names would not compile.</summary>
-    private static readonly HashSet<string> GeneratedMemberNames = new(StringComparer.Ordinal)
-    {
-        "NetworkName", "ParameterCount", "MultiplyAccumulates", "Flops", "ActivationBytes", "DeclaredOutputStride", "Classes", "InputShape",
-        "OutputStride", "EmaUnits", "forward", "ForwardTraining", "FuseForInference", "IsFusedForInference", "Declaration", "Descriptor", "CostTable",
-        "TrainingPrecision", "SetTrainingPrecision",
-    };
+    /// <summary>Members the generated parts and the base class declare; a layer field with one of these names would not compile.</summary>
+    private static readonly HashSet<string> GeneratedMemberNames = NetworkEmitter.GeneratedMemberNames;
 
     public static ParsedNetwork Parse(INamedTypeSymbol type, AttributeData networkAttribute, CancellationToken cancellationToken)
     {
@@ -67,10 +43,10 @@ internal static class DeclarationParser
         if (type.IsGenericType)
             problems.Add(new ParseProblem(DiagnosticIds.UnsupportedDeclaration, type.Locations.FirstOrDefault() ?? Location.None,
                 $"network class '{type.Name}'", "it is generic; networks cannot have type parameters"));
-        // The generated part supplies Module<Tensor, Tensor>; any other base class is the user's.
-        if (type.BaseType != null && type.BaseType.SpecialType != SpecialType.System_Object && type.BaseType.ToDisplayString() != "TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>")
+        // The generated part supplies SegmentationNetwork; any other base class is the user's.
+        if (type.BaseType != null && type.BaseType.SpecialType != SpecialType.System_Object && type.BaseType.ToDisplayString() != WellKnownNames.NetworkBaseClass)
             problems.Add(new ParseProblem(DiagnosticIds.UnsupportedDeclaration, type.Locations.FirstOrDefault() ?? Location.None,
-                $"network class '{type.Name}'", $"it derives from '{type.BaseType.Name}'; the generator supplies the base class (TorchSharp's Module<Tensor, Tensor>)"));
+                $"network class '{type.Name}'", $"it derives from '{type.BaseType.Name}'; the generator supplies the base class ({WellKnownNames.NetworkBaseClass})"));
 
         var layers = new List<LayerDeclaration>();
         var layerLocations = new List<AttributeLocations>();
@@ -172,35 +148,21 @@ internal static class DeclarationParser
     {
         var attributeName = attribute.AttributeClass?.Name ?? "";
         var args = Arguments(attribute);
-        LayerKind kind;
-        switch (attributeName)
+        // Attribute -> kind and the allowed member types: one definition per kind, in the engine (LayerKinds).
+        var definition = LayerKinds.ForAttribute(attributeName);
+        if (definition == null)
         {
-            case "ResNetAttribute": kind = LayerKind.ResNet; break;
-            case "ConvAttribute": kind = LayerKind.Conv; break;
-            case "ConvBnReluAttribute": kind = LayerKind.Conv; break;
-            case "ClassifierAttribute": kind = LayerKind.Classifier; break;
-            case "BatchNormAttribute": kind = LayerKind.BatchNorm; break;
-            case "ReLUAttribute": kind = LayerKind.ReLU; break;
-            case "DropoutAttribute": kind = LayerKind.Dropout; break;
-            case "MaxPoolAttribute": kind = LayerKind.MaxPool; break;
-            case "AvgPoolAttribute": kind = LayerKind.AvgPool; break;
-            case "GlobalAvgPoolAttribute": kind = LayerKind.GlobalAvgPool; break;
-            case "UpsampleAttribute": kind = LayerKind.Upsample; break;
-            case "ConcatAttribute": kind = LayerKind.Concat; break;
-            case "AddAttribute": kind = LayerKind.Add; break;
-            case "EmaUnitAttribute": kind = LayerKind.EmaUnit; break;
-            case "AsppAttribute": kind = LayerKind.Aspp; break;
-            default:
-                problems.Add(new ParseProblem(DiagnosticIds.UnsupportedDeclaration, locations.Attribute,
-                    $"field '{field.Name}'", $"attribute '{attributeName}' is not a layer this generator knows"));
-                return null;
+            problems.Add(new ParseProblem(DiagnosticIds.UnsupportedDeclaration, locations.Attribute,
+                $"field '{field.Name}'", $"attribute '{attributeName}' is not a layer this generator knows"));
+            return null;
         }
+        var kind = definition.Kind;
 
         var memberType = field.Type.ToDisplayString();
         var typeLocation = TypeLocationOf(field) ?? field.Locations.FirstOrDefault() ?? locations.Attribute;
-        var allowed = AllowedMemberTypes[kind];
+        var allowed = definition.MemberTypes;
         bool convExtras = kind == LayerKind.Conv && (GetBool(args, "Norm", attributeName == "ConvBnReluAttribute") || GetBool(args, "Relu", attributeName == "ConvBnReluAttribute") || GetDouble(args, "Dropout", 0) != 0);
-        if (field.Type.TypeKind != TypeKind.Error && Array.IndexOf(allowed, memberType.TrimEnd('?')) < 0)
+        if (field.Type.TypeKind != TypeKind.Error && !allowed.Contains(memberType.TrimEnd('?')))
         {
             // Same simple name, other namespace (TorchSharp's Conv2d or BatchNorm2d for the project's): name both in full.
             bool sameSimpleName = allowed.Any(a => a.Substring(a.LastIndexOf('.') + 1) == field.Type.Name);

@@ -80,8 +80,14 @@ public class ConvAttribute(int outChannels, int kernel = 1) : LayerAttribute
 }
 
 /// <summary>Conv (no bias) + BatchNorm + ReLU, the workhorse of segmentation heads (the authors' ConvBNReLU).</summary>
-public sealed class ConvBnReluAttribute(int outChannels, int kernel = 1) : ConvAttribute(outChannels, kernel)
+public sealed class ConvBnReluAttribute : ConvAttribute
 {
+    /// <summary>A convolution with <see cref="ConvAttribute.Norm"/> and <see cref="ConvAttribute.Relu"/> on (what the generator builds).</summary>
+    public ConvBnReluAttribute(int outChannels, int kernel = 1) : base(outChannels, kernel)
+    {
+        Norm = true;
+        Relu = true;
+    }
 }
 
 /// <summary>1x1 convolution with bias to the network's number of classes.</summary>

@@ -1,5 +1,4 @@
 using System.Reflection;
-using static TorchSharp.torch;
 
 namespace EMANet.Runtime.Networks;
 
@@ -16,13 +15,15 @@ public sealed record NetworkEntry(NetworkDescriptor Descriptor)
     public string Name => Descriptor.Name;
 
     /// <summary>Builds the network, with the declared classes and input unless overridden.</summary>
-    public nn.Module<Tensor, Tensor> Create(int? classes = null, TensorShape? input = null)
+    /// <exception cref="ArgumentException">The declaration cannot take <paramref name="input"/> or <paramref name="classes"/> (see <see cref="NetworkGuard"/>).</exception>
+    public SegmentationNetwork Create(int? classes = null, TensorShape? input = null)
     {
         var ctor = Descriptor.NetworkType.GetConstructor([typeof(int), typeof(TensorShape?)])
                    ?? throw new InvalidOperationException($"network type {Descriptor.NetworkType} has no (int classes, TensorShape? input) constructor");
         try
         {
-            return (nn.Module<Tensor, Tensor>)ctor.Invoke([classes ?? Descriptor.Classes, input]);
+            // The one conversion: DescriptorOf admitted only SegmentationNetwork types.
+            return (SegmentationNetwork)ctor.Invoke([classes ?? Descriptor.Classes, input]);
         }
         catch (TargetInvocationException e) when (e.InnerException is not null)
         {
@@ -46,7 +47,11 @@ public static class NetworkCatalog
         entries.FirstOrDefault(e => string.Equals(e.Name, name, StringComparison.OrdinalIgnoreCase))
         ?? throw new ArgumentException($"unknown network '{name}'; known networks: {string.Join(", ", entries.Select(e => e.Name))}");
 
-    private static NetworkDescriptor DescriptorOf(Type type) =>
-        type.GetProperty("Descriptor", BindingFlags.Public | BindingFlags.Static)?.GetValue(null) as NetworkDescriptor
-        ?? throw new InvalidOperationException($"generated network {type} has no static Descriptor");
+    private static NetworkDescriptor DescriptorOf(Type type)
+    {
+        if (!typeof(SegmentationNetwork).IsAssignableFrom(type))
+            throw new InvalidOperationException($"generated network {type} does not derive from {typeof(SegmentationNetwork)}; rebuild it with this version of the generator");
+        return type.GetProperty("Descriptor", BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly)?.GetValue(null) as NetworkDescriptor
+               ?? throw new InvalidOperationException($"generated network {type} has no static Descriptor");
+    }
 }

@@ -31,6 +31,21 @@ public sealed class NetworkDescriptor
     public long Flops { get; }
     public long ActivationBytes { get; }
 
+    /// <summary>Input size over the backbone output's size at the declared input (1 without a backbone).</summary>
+    public int OutputStride => DeclaredAnalysis.OutputStride;
+
+    /// <summary>
+    /// Every operation of one forward pass at the declared input, batch 1, auxiliary heads flagged: the rows the
+    /// compiler summed into the constants above. Computed on first use by the same engine source the generator
+    /// compiles (Runtime/Engine), so it equals the compiler's table by construction (a test checks the totals).
+    /// </summary>
+    public IReadOnlyList<LayerCost> CostTable => DeclaredAnalysis.Layers;
+
+    /// <summary>The engine's analysis at the declared input and classes, computed once.</summary>
+    public NetworkAnalysis DeclaredAnalysis => LazyInitializer.EnsureInitialized(ref _declaredAnalysis, () => Analyze());
+
+    private NetworkAnalysis? _declaredAnalysis;
+
     /// <summary>The cost table at another input size and class count, through the same engine the compiler used.</summary>
     public NetworkAnalysis Analyze(TensorShape? input = null, int? classes = null) =>
         ShapeEngine.Analyze(Declaration, input is { } s ? new FeatureShape(s.Channels, s.Height, s.Width) : null, classes);

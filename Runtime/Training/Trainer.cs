@@ -162,7 +162,7 @@ public sealed class Trainer : IDisposable
     /// run early (after the step in progress). An exception leaves the last checkpoint as it is.
     /// </para>
     /// </summary>
-    public TrainingResult Train(Func<nn.Module, double>? evaluate = null, int? stopAtIteration = null, CancellationToken cancellation = default)
+    public TrainingResult Train(Func<nn.Module<Tensor, Tensor>, double>? evaluate = null, int? stopAtIteration = null, CancellationToken cancellation = default)
     {
         var total = Options.Iterations;
         var stop = Math.Clamp(stopAtIteration ?? total, Iteration, total);
@@ -301,7 +301,7 @@ public sealed class Trainer : IDisposable
             throw new ArgumentException($"the batch of iteration {iteration + 1} has {images.dtype} images; expected floating point");
     }
 
-    private void Evaluate(Func<nn.Module, double> evaluate)
+    private void Evaluate(Func<nn.Module<Tensor, Tensor>, double> evaluate)
     {
         double meanIoU;
         _network.eval();

@@ -12,10 +12,13 @@ public sealed record TrainingDataRequest(string Spec, TensorShape Input, int Cla
 {
     /// <summary>Validate on the first this many images of the validation split only; null = all of them. Not part of the recipe.</summary>
     public int? ValidationLimit { get; init; }
+
+    /// <summary>The network's output stride (<see cref="ISegmentationNetwork.OutputStride"/>): whole-image validation pads to a multiple of it plus one.</summary>
+    public int OutputStride { get; init; } = 8;
 }
 
 /// <summary>The data of one run: training batches and, optionally, a validation returning mIoU in 0..1.</summary>
-public sealed record TrainingData(IBatchSource Batches, Func<nn.Module, double>? Evaluate = null);
+public sealed record TrainingData(IBatchSource Batches, Func<nn.Module<Tensor, Tensor>, double>? Evaluate = null);
 
 /// <summary>One training run from a catalogue entry: the whole of <c>emanet train</c> behind the argument parsing.</summary>
 public sealed record TrainingSessionRequest
@@ -65,7 +68,7 @@ public static class TrainingSession
 
         manual_seed(options.Seed);
         using var network = request.Network.Create(classes, input);
-        var data = request.Data(new TrainingDataRequest(request.DataSpec, input, classes, options) { ValidationLimit = request.ValidationLimit });
+        var data = request.Data(new TrainingDataRequest(request.DataSpec, input, classes, options) { ValidationLimit = request.ValidationLimit, OutputStride = network.OutputStride });
         using var trainer = new Trainer(network, options, data.Batches, request.OutputDirectory, checkpoint);
         foreach (var monitor in request.Monitors) trainer.Monitors.Add(monitor);
         return trainer.Train(data.Evaluate, cancellation: cancellation);

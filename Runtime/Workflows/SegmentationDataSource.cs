@@ -46,10 +46,9 @@ public static class SegmentationDataSource
         var batches = new LoaderBatchSource(loader, $"{train.Name} ({train.Count} images), crop {request.Input.Height}x{request.Input.Width}");
 
         var validation = DatasetFactory.Parse(request.Spec, OptionsFor(request, "val", warn));
-        Func<nn.Module, double> evaluate = module =>
+        Func<nn.Module<Tensor, Tensor>, double> evaluate = network =>
         {
-            var network = (nn.Module<Tensor, Tensor>)module;
-            var strategy = module is ISegmentationNetwork s ? WholeImageInference.For(s) : WholeImageInference.ForOutputStride(8);
+            var strategy = network is ISegmentationNetwork s ? WholeImageInference.For(s) : WholeImageInference.ForOutputStride(request.OutputStride);
             return SegmentationEvaluator.Evaluate(network, validation, strategy, validationLimit).MeanIoU;
         };
         return new TrainingData(batches, evaluate);

@@ -18,7 +18,7 @@ public sealed record PredictionOutputs(string MaskPng, string? OverlayPng = null
 /// </summary>
 public static class SegmentationPredictor
 {
-    public static IReadOnlyList<string> Predict(nn.Module<Tensor, Tensor> network, string input, PredictionOutputs outputs, int attentionBases = 16)
+    public static IReadOnlyList<string> Predict(SegmentationNetwork network, string input, PredictionOutputs outputs, int attentionBases = 16)
     {
         network.eval();
         var device = network.parameters().FirstOrDefault()?.device ?? CPU;
@@ -28,8 +28,8 @@ public static class SegmentationPredictor
         var batch = isTensor ? NpyFile.Read(input).to(float32) : ToBatch(image!);
         if (batch.dim() != 4)
             throw new ArgumentException($"{input}: expected an N x C x H x W tensor, got [{string.Join(", ", batch.shape)}]");
-        int stride = network is ISegmentationNetwork s ? s.OutputStride : 8;
-        var emaUnits = network is ISegmentationNetwork n ? n.EmaUnits : [];
+        int stride = network.OutputStride;
+        var emaUnits = network.EmaUnits;
         if (outputs.AttentionPng is not null && emaUnits.Count > 0) emaUnits[0].CaptureResponsibilities = true;
         Tensor logits;
         using (no_grad())
@@ -54,7 +54,7 @@ public static class SegmentationPredictor
         if (outputs.AttentionPng is not null)
         {
             if (emaUnits.Count == 0 || emaUnits[0].LastResponsibilities is null)
-                throw new InvalidOperationException($"--attention: network '{(network as ISegmentationNetwork)?.Descriptor.Name}' has no EMA unit");
+                throw new InvalidOperationException($"--attention: network '{network.Descriptor.Name}' has no EMA unit");
             var unit = emaUnits[0];
             var (h, w) = unit.LastFeatureSize;
             AttentionFigure.SavePng(outputs.AttentionPng, unit.LastResponsibilities![0], h, w, image, attentionBases);

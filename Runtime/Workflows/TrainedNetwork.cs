@@ -21,7 +21,7 @@ public static class TrainedNetwork
     /// </summary>
     /// <exception cref="ArgumentException">A strict load whose weights say other classes than an explicit choice;
     /// the message suggests <c>--classes N</c>. (A non-strict load builds the asked classes and skips the classifier.)</exception>
-    public static nn.Module<Tensor, Tensor> Load(NetworkEntry entry, string weights, int? classes = null, WeightsLayout layout = WeightsLayout.Auto, bool strict = true,
+    public static SegmentationNetwork Load(NetworkEntry entry, string weights, int? classes = null, WeightsLayout layout = WeightsLayout.Auto, bool strict = true,
         Action<string>? log = null, int? datasetClasses = null)
     {
         if (NetworkWeights.IsTrainingCheckpoint(weights))
@@ -77,7 +77,7 @@ public static class TrainedNetwork
         return LoadInto(built, () => NetworkWeights.Load(built, tensors, weights, layout, strict), log);
     }
 
-    private static nn.Module<Tensor, Tensor> LoadInto(nn.Module<Tensor, Tensor> network, Func<string> load, Action<string>? log)
+    private static SegmentationNetwork LoadInto(SegmentationNetwork network, Func<string> load, Action<string>? log)
     {
         try
         {

@@ -25,15 +25,14 @@ public static class TrainingSample
     public static IReadOnlyList<string> Write(NetworkEntry entry, string checkpoint, string dataSpec, string outputDirectory)
     {
         using var network = TrainedNetwork.Load(entry, checkpoint);
-        var segmentation = (ISegmentationNetwork)network;
-        var sample = DatasetFactory.Parse(dataSpec, new DatasetOptions { Split = "val", Size = segmentation.InputShape.Height }).Get(0);
+        var sample = DatasetFactory.Parse(dataSpec, new DatasetOptions { Split = "val", Size = network.InputShape.Height }).Get(0);
         var imagePath = Path.Combine(outputDirectory, ImageFileName);
         PngWriter.WriteRgb(imagePath, sample.Image);
         PngWriter.WriteIndexed(Path.Combine(outputDirectory, LabelFileName), sample.Label, VocPalette.Colors);
         var written = SegmentationPredictor.Predict(network, imagePath, new PredictionOutputs(
             Path.Combine(outputDirectory, PredictionFileName),
             Path.Combine(outputDirectory, OverlayFileName),
-            AttentionPng: segmentation.EmaUnits.Count > 0 ? Path.Combine(outputDirectory, AttentionFileName) : null));
+            AttentionPng: network.EmaUnits.Count > 0 ? Path.Combine(outputDirectory, AttentionFileName) : null));
         return [imagePath, Path.Combine(outputDirectory, LabelFileName), .. written];
     }
 }

@@ -190,12 +190,11 @@ public static class Commands
         var spec = arguments.Text("--data") ?? throw new UsageException("--data SPEC is required");
         using var network = TrainedNetwork.Load(entry, weights, arguments.Int("--classes"), Layout(arguments), !arguments.Has("--non-strict"), output.WriteLine,
             SegmentationDataSource.ClassesOf(spec));
-        var segmentation = (ISegmentationNetwork)network;
         var precision = PrepareForInference(network, arguments);
-        var dataset = DatasetFactory.Parse(spec, new DatasetOptions { Split = arguments.Text("--split") ?? "val", Size = segmentation.InputShape.Height });
+        var dataset = DatasetFactory.Parse(spec, new DatasetOptions { Split = arguments.Text("--split") ?? "val", Size = network.InputShape.Height });
         IInferenceStrategy strategy = arguments.Int("--sliding") is { } crop
             ? new SlidingWindowInference(crop)
-            : WholeImageInference.For(segmentation);
+            : WholeImageInference.For(network);
         var scales = arguments.Text("--scales");
         if (scales is not null || arguments.Has("--flip"))
             strategy = new MultiScaleInference(strategy, scales is null ? [1.0] : ParseScales(scales), arguments.Has("--flip"));
@@ -227,7 +226,7 @@ public static class Commands
     }
 
     /// <summary>Applies --fuse and --precision (fuse first: the folding uses the float32 statistics); returns a description.</summary>
-    private static string PrepareForInference(nn.Module<Tensor, Tensor> network, ParsedArguments arguments)
+    private static string PrepareForInference(SegmentationNetwork network, ParsedArguments arguments)
     {
         var precision = arguments.Text("--precision") switch
         {
@@ -236,7 +235,7 @@ public static class Commands
             var other => throw new UsageException($"--precision '{other}': expected fp32 or bf16"),
         };
         var fused = arguments.Has("--fuse");
-        if (fused) ((ISegmentationNetwork)network).FuseForInference();
+        if (fused) network.FuseForInference();
         if (precision != InferencePrecision.Float32) network.ForInference(precision);
         return (precision == InferencePrecision.BFloat16 ? "bf16" : "fp32") + (fused ? ", fused" : ", unfused");
     }

@@ -89,7 +89,7 @@ public class MixedPrecisionTests
         Assert.Equal(TrainingPrecision.BFloat16Mixed, network.TrainingPrecision);
         var convolutions = network.modules().OfType<Conv2d>().ToArray();
         // Every convolution the compiler counted (the cost table's Conv2d rows) reads the setting.
-        Assert.Equal(TinyTestNet.CostTable.Count(r => r.Kind == "Conv2d"), convolutions.Length);
+        Assert.Equal(TinyTestNet.Descriptor.CostTable.Count(r => r.Kind == "Conv2d"), convolutions.Length);
         Assert.All(convolutions, c => Assert.Equal(ScalarType.BFloat16, c.ComputeDtype));
         TorchGlobalState.Seed(30);
         using var mixed = network.forward(input);

@@ -91,7 +91,7 @@ public class OneForwardTests
         using var network = new DeepLabV3PlusTiny();
         network.SetTrainingPrecision(TrainingPrecision.BFloat16Mixed);
         var convolutions = network.modules().OfType<Conv2d>().ToList();
-        Assert.Equal(DeepLabV3PlusTiny.CostTable.Count(r => r.Kind == "Conv2d"), convolutions.Count);
+        Assert.Equal(DeepLabV3PlusTiny.Descriptor.CostTable.Count(r => r.Kind == "Conv2d"), convolutions.Count);
         Assert.All(convolutions, c => Assert.Equal(ScalarType.BFloat16, c.ComputeDtype));
         // No module other than a convolution holds a precision: the blocks' forwards know nothing of it.
         Assert.DoesNotContain(typeof(FusableBlock).GetProperties(), p => p.PropertyType == typeof(ScalarType?));

@@ -158,7 +158,7 @@ public sealed class CliProcessTests : IDisposable
         }
     }
 
-    private static nn.Module<Tensor, Tensor> Restore(string path)
+    private static SegmentationNetwork Restore(string path)
     {
         var checkpoint = TrainingCheckpoint.Load(path);
         Assert.Equal(30, checkpoint.Iteration);

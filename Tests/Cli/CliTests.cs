@@ -217,11 +217,11 @@ public class CliTests : IDisposable
             MeanIoU);
 
         // mIoU of the network on a held-out batch (classes 0..2, 255 ignored).
-        private static double MeanIoU(nn.Module module)
+        private static double MeanIoU(nn.Module<Tensor, Tensor> module)
         {
             var (images, labels) = SyntheticData.Batch(1234, 0, 2);
             using var scope = NewDisposeScope();
-            var predictions = ((nn.Module<Tensor, Tensor>)module).forward(images).argmax(1);
+            var predictions = module.forward(images).argmax(1);
             var valid = labels.ne(255);
             var ious = new List<double>();
             for (var c = 0; c < 3; c++)

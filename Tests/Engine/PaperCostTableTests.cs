@@ -34,7 +34,7 @@ public class PaperCostTableTests
     [InlineData(typeof(EmaNetR101C256), 21.1e9, 4.87e6)]
     public void EmaHeadIncrement_MatchesPaper(Type network, double flops, double parameters)
     {
-        var descriptor = (EMANet.Runtime.Networks.NetworkDescriptor)network.GetProperty("Descriptor")!.GetValue(null)!;
+        var descriptor = (EMANet.Runtime.Networks.NetworkDescriptor)network.GetProperty("Descriptor", System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.DeclaredOnly)!.GetValue(null)!;
         var analysis = descriptor.Analyze();
         var head = analysis.Under("fc0").Concat(analysis.Under("emau")).ToArray();
         Within1Percent(flops, head.Sum(r => r.Flops), "head FLOPs");

@@ -40,7 +40,8 @@ public class DiagnosticTests
     }
 
     private static void AssertNotGenerated(GeneratorRun run, string typeName) =>
-        Assert.DoesNotContain(run.HintNames, h => h.EndsWith("." + typeName + ".g.cs", StringComparison.Ordinal) || h == typeName + ".g.cs");
+        Assert.DoesNotContain(run.HintNames, h => h.EndsWith("." + typeName + ".g.cs", StringComparison.Ordinal) || h == typeName + ".g.cs"
+                                                  || h.EndsWith("." + typeName + ".Declaration.g.cs", StringComparison.Ordinal) || h == typeName + ".Declaration.g.cs");
 
     private static void AssertGenerated(GeneratorRun run, string typeName) =>
         Assert.Contains("T." + typeName + ".g.cs", run.HintNames);
@@ -915,7 +916,8 @@ public class DiagnosticTests
             }
             """)).AssertNoCrash();
         Assert.Equal(new[] { "EMA0008", "EMA0017" }, run.Ema.Select(d => d.Id).OrderBy(s => s));
-        Assert.Equal(new[] { "GeneratedNetworks.g.cs", "T.Good.g.cs", "T.Warned.g.cs" }, run.HintNames.OrderBy(h => h, StringComparer.Ordinal));
+        Assert.Equal(new[] { "GeneratedNetworks.g.cs", "T.Good.Declaration.g.cs", "T.Good.g.cs", "T.Warned.Declaration.g.cs", "T.Warned.g.cs" },
+            run.HintNames.OrderBy(h => h, StringComparer.Ordinal));
         var catalog = run.Source("GeneratedNetworks.g.cs")!;
         Assert.Contains("global::T.Good.Descriptor,", catalog);
         Assert.Contains("global::T.Warned.Descriptor,", catalog);

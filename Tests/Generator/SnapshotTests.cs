@@ -54,6 +54,7 @@ public class SnapshotTests
     {
         var run = GeneratorHarness.Run(GeneratorHarness.Compile(source)).AssertClean();
         Snapshot.Match(snapshot, run.Source(fullName + ".g.cs")!);
+        Snapshot.Match(snapshot + ".Declaration", run.Source(fullName + ".Declaration.g.cs")!);
     }
 
     [Fact]

@@ -82,7 +82,7 @@ public class ValidDeclarationTests
         }
         """;
 
-    /// <summary>Field names equal to the locals the generator writes (stages, helpers), a read of "backbone.layer4", an aux head.</summary>
+    /// <summary>Field names equal to the locals and the parameter the generator writes (stages, the auxiliary flag; names of helpers it once wrote), a read of "backbone.layer4", an aux head.</summary>
     internal const string CollidingNames = """
         namespace T;
         [SegmentationNetwork("colliding", InputHeight = 65, InputWidth = 65)]
@@ -95,7 +95,8 @@ public class ValidDeclarationTests
             [Concat("disposeScope", "backbone_layer1")] private readonly Concatenate auxiliaryAtInput;
             [Classifier] private readonly Conv2d input_2;
             [Upsample(SizeOf = "input")] private readonly BilinearUpsample @event;
-            [Classifier(From = "backbone.layer3", Auxiliary = true)] private readonly Conv2d aux;
+            [ConvBnRelu(8, 1, From = "backbone.layer3")] private readonly ConvBlock withAuxiliary;
+            [Classifier(Auxiliary = true)] private readonly Conv2d aux;
         }
         """;
 
@@ -103,10 +104,12 @@ public class ValidDeclarationTests
     public void FieldsNamedLikeTheGeneratorsLocals_StillCompile()
     {
         var source = GeneratorHarness.Run(GeneratorHarness.Compile(CollidingNames)).AssertClean().Source("T.Colliding.g.cs")!;
-        Assert.Contains("using var disposeScope_2 = global::TorchSharp.torch.NewDisposeScope();", source);
+        Assert.Contains("ForwardLayers(global::TorchSharp.torch.Tensor input, bool withAuxiliary_2)", source);
+        Assert.Contains("if (!withAuxiliary_2) return (@event, null);", source);
+        Assert.Contains("var withAuxiliary = this.withAuxiliary.call(backbone_layer3);", source);
         Assert.Contains("var backbone_layer1_2 = backbone_features_2.Layer1;", source);
         Assert.Contains("var backbone_features = this.backbone_features.call(backbone);", source);
-        Assert.Contains("var auxiliaryAtInput_2 = global::TorchSharp.torch.nn.functional.interpolate(aux,", source);
+        Assert.Contains("var auxiliaryAtInput = this.auxiliaryAtInput.forward(disposeScope, backbone_layer1);", source);
         Assert.Contains("var @event = this.@event.forward(input_2, input);", source);
     }
 
@@ -143,7 +146,8 @@ public class ValidDeclarationTests
             """)).AssertClean();
         Assert.Contains("GlobalNet.g.cs", run.HintNames);
         Assert.Contains("typeof(global::GlobalNet)", run.Source("GlobalNet.g.cs")!);
-        Assert.NotNull(run.Output.GetTypeByMetadataName("GlobalNet")!.GetMembers("forward").SingleOrDefault());
+        Assert.NotNull(run.Output.GetTypeByMetadataName("GlobalNet")!.GetMembers("ForwardLayers").SingleOrDefault());
+        Assert.Contains("GlobalNet.Declaration.g.cs", run.HintNames);
     }
 
     [Fact]
@@ -211,7 +215,7 @@ public class ValidDeclarationTests
             "DeepLabV3PlusR101", "DeepLabV3PlusTiny", "DeepLabV3R101", "DeepLabV3Tiny", "EmaNetR101", "EmaNetR101C256", "EmaNetR101Os16", "EmaNetR152", "EmaNetR152Os16",
             "EmaNetR50", "EmaNetR50Os16", "EmaNetTiny", "EmaNetTinyNoEma", "FcnR101", "FcnTiny", "MmsegEmaNetR101D8", "MmsegEmaNetR50D8",
         };
-        Assert.Equal(expected.Select(n => "EMANet.Models." + n + ".g.cs").Append("GeneratedNetworks.g.cs").OrderBy(s => s, StringComparer.Ordinal),
+        Assert.Equal(expected.SelectMany(n => new[] { "EMANet.Models." + n + ".g.cs", "EMANet.Models." + n + ".Declaration.g.cs" }).Append("GeneratedNetworks.g.cs").OrderBy(s => s, StringComparer.Ordinal),
             run.HintNames.OrderBy(s => s, StringComparer.Ordinal));
         // The catalogue lists every network, sorted by full name.
         var catalog = run.Source("GeneratedNetworks.g.cs")!;
@@ -226,29 +230,27 @@ public class ValidDeclarationTests
     public void Declaration_GivesNoDiagnostics_AndCompilesWithoutWarnings(string source, string fullName)
     {
         var run = GeneratorHarness.Run(GeneratorHarness.Compile(source)).AssertClean();
-        Assert.Equal(new[] { "GeneratedNetworks.g.cs", fullName + ".g.cs" }, run.HintNames.OrderBy(s => s, StringComparer.Ordinal));
+        Assert.Equal(new[] { "GeneratedNetworks.g.cs", fullName + ".Declaration.g.cs", fullName + ".g.cs" }, run.HintNames.OrderBy(s => s, StringComparer.Ordinal));
         var type = run.Output.GetTypeByMetadataName(fullName)!;
         Assert.Contains(type.AllInterfaces, i => i.ToDisplayString() == "EMANet.Runtime.Networks.ISegmentationNetwork");
-        Assert.Equal("TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>", type.BaseType!.ToDisplayString());
+        Assert.Equal("EMANet.Runtime.Networks.SegmentationNetwork", type.BaseType!.ToDisplayString());
     }
 
     [Fact]
-    public void AuxiliaryHead_RunsInForwardTrainingOnly()
+    public void AuxiliaryHead_IsWrittenOnce_AfterTheInferencePathReturns()
     {
+        // One graph for forward and ForwardTraining: the inference path, the early return without the auxiliary flag,
+        // then the auxiliary head (TinyAuxTestNet's runtime test checks that forward does not run it).
         var source = GeneratorHarness.Run(GeneratorHarness.Compile(AuxiliaryNetwork)).AssertClean().Source("T.EmaNetAux.g.cs")!;
-        string Body(string signature)
-        {
-            int start = source.IndexOf(signature, StringComparison.Ordinal);
-            Assert.True(start >= 0, signature + " not found");
-            int end = source.IndexOf("\n\n", start, StringComparison.Ordinal);
-            return source.Substring(start, end - start);
-        }
-        var forward = Body("public override global::TorchSharp.torch.Tensor forward(");
-        var training = Body("ForwardTraining(global::TorchSharp.torch.Tensor input)\n");
-        Assert.DoesNotContain("aux_classifier", forward);
-        Assert.DoesNotContain("aux_head", forward);
-        Assert.Contains("this.aux_head.call(backbone_layer3)", training);
-        Assert.Contains("this.aux_classifier.call(aux_head)", training);
+        int upsample = source.IndexOf("var upsample = this.upsample.forward(fc2, input);", StringComparison.Ordinal);
+        int earlyReturn = source.IndexOf("if (!withAuxiliary) return (upsample, null);", StringComparison.Ordinal);
+        int head = source.IndexOf("var aux_head = this.aux_head.call(backbone_layer3);", StringComparison.Ordinal);
+        int classifier = source.IndexOf("var aux_classifier = this.aux_classifier.call(aux_head);", StringComparison.Ordinal);
+        int result = source.IndexOf("return (upsample, aux_classifier);", StringComparison.Ordinal);
+        Assert.True(upsample >= 0 && earlyReturn > upsample && head > earlyReturn && classifier > head && result > classifier, source);
+        Assert.Equal(1, source.Split("this.fc0.call(").Length - 1);
+        Assert.DoesNotContain("ForwardTraining(", source);
+        Assert.DoesNotContain(" forward(global::", source);
     }
 
     [Fact]
@@ -276,7 +278,7 @@ public class ValidDeclarationTests
         string NameOf(string type) => (string)run.Output.GetTypeByMetadataName(type)!.GetMembers("NetworkName").OfType<IFieldSymbol>().Single().ConstantValue!;
         Assert.Equal("my-custom-name", NameOf("T.SomethingElse"));
         Assert.Equal("my-ema-net-r50", NameOf("T.MyEmaNetR50"));
-        Assert.Contains("Name = \"my-custom-name\",", run.Source("T.SomethingElse.g.cs"));
+        Assert.Contains("Name = \"my-custom-name\",", run.Source("T.SomethingElse.Declaration.g.cs"));
     }
 
     [Fact]

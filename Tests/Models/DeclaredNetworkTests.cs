@@ -20,7 +20,7 @@ public class DeclaredNetworkTests
         var entry = Entry(name);
         using var module = entry.Create();
         long parameters = module.parameters().Sum(p => p.numel());
-        long bases = ((ISegmentationNetwork)module).EmaUnits.Sum(u => u.BasesBuffer.numel());
+        long bases = module.EmaUnits.Sum(u => u.BasesBuffer.numel());
         // ParameterCount is the inference path's: an auxiliary head's parameters (built, trained) are not in it.
         long auxiliary = entry.Descriptor.Analyze().Layers.Where(r => r.Auxiliary).Sum(r => r.Parameters);
         Assert.Equal(entry.Descriptor.ParameterCount + auxiliary, parameters + bases);

@@ -43,12 +43,12 @@ public class FusionTests
     private static double RelativeError(Tensor actual, Tensor expected) =>
         (actual.to(float64) - expected.to(float64)).abs().max().item<double>() / expected.to(float64).abs().max().item<double>();
 
-    private static (Tensor Unfused, Tensor Fused) UnfusedThenFused(nn.Module<Tensor, Tensor> network, Tensor input)
+    private static (Tensor Unfused, Tensor Fused) UnfusedThenFused(SegmentationNetwork network, Tensor input)
     {
         network.eval();
         Tensor unfused;
         using (no_grad()) unfused = network.forward(input);
-        ((ISegmentationNetwork)network).FuseForInference();
+        network.FuseForInference();
         var fused = network.forward(input);
         return (unfused, fused);
     }

@@ -38,7 +38,7 @@ public class SiblingWeightsTests : IDisposable
         var logged = new List<string>();
         using var loaded = TrainedNetwork.Load(NetworkCatalog.Find(TestNetworks, "tiny-test"), checkpoint, log: logged.Add);
         Assert.IsType<TinyTestNet>(loaded);
-        Assert.Equal(8, ((ISegmentationNetwork)loaded).OutputStride);
+        Assert.Equal(8, loaded.OutputStride);
         Assert.Equal("weights of tiny-test-os16 loaded into tiny-test: same parameter names and shapes", logged[^1]);
         Assert.Equal(3, logged.Count);   // where the classes came from, the checkpoint's own summary, then the sibling line
         Assert.Equal("classes: 3 (from the checkpoint)", logged[0]);
