@@ -113,7 +113,7 @@ internal static class DeclarationParser
     /// name): the allowed type of the declared type's simple name (the project's Conv2d for TorchSharp's), else the first allowed one
     /// (ConvBlock for a [Conv]: it fits every Conv layer, with or without norm, ReLU or dropout).
     /// </summary>
-    private static ImmutableDictionary<string, string?> ExpectedTypeProperty(string[] allowed, string declaredName, bool convExtras)
+    private static ImmutableDictionary<string, string?> ExpectedTypeProperty(IReadOnlyList<string> allowed, string declaredName, bool convExtras)
     {
         var sameName = allowed.FirstOrDefault(a => a.Substring(a.LastIndexOf('.') + 1) == declaredName);
         var expected = sameName != null && !(convExtras && declaredName == "Conv2d") ? sameName : allowed[0];

@@ -47,8 +47,11 @@ for n in results:
 
 with open(out, "w") as f:
     f.write("# Fashion-MNIST scenes: training from scratch and the head ablation\n\n")
-    f.write(f"Machine: {machine()} (no GPU); TorchSharp 0.107 / libtorch 2.10 CPU, default threads.\n\n")
-    f.write(f"Command: `tools/experiments/fashion-ablation.sh {iterations} runs/fashion-ablation 1 2 3` then "
+    threads = os.environ.get("OMP_NUM_THREADS")
+    f.write(f"Machine: {machine()} (no GPU); TorchSharp 0.107 / libtorch 2.10 CPU, "
+            + (f"{threads} thread(s) per run (`OMP_NUM_THREADS={threads}`).\n\n" if threads else "default threads.\n\n"))
+    prefix = f"OMP_NUM_THREADS={threads} " if threads else ""
+    f.write(f"Command: `{prefix}tools/experiments/fashion-ablation.sh {iterations} runs/fashion-ablation 1 2 3` then "
             f"`tools/experiments/summarize-ablation.py runs/fashion-ablation results/fashion-mnist.md {iterations}`.\n\n")
     f.write("Data: `--data fashion-mnist` (Debian's `dataset-fashion-mnist`): 2000 training scenes composed from the 60k "
             "training items, 400 validation scenes from the 10k test items, 129x129, 11 classes (background + 10 items). "
@@ -80,6 +83,9 @@ with open(out, "w") as f:
     f.write("\nsd = sample standard deviation over seeds (n - 1). Head = every layer outside `backbone.` "
             "(at 3x129x129, 11 classes, batch 1, the paper's counting rules). Wall time includes the validations and was "
             "measured on a machine shared with other builds, so it is indicative only.\n\n")
+    notes = os.path.join(runs, "FINDINGS.md")
+    if os.path.exists(notes):
+        f.write(open(notes).read().strip() + "\n\n")
     f.write("Validation mIoU during training (%):\n\n")
     for n, rs in results.items():
         for r in rs:
