@@ -1,3 +1,4 @@
+using EMANet.Runtime.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -138,6 +139,36 @@ public sealed class EmaUnit : FusableBlock
             LastFeatureSize = ((int)h, (int)w);
         }
         return y.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The eval forward with the <see cref="Iterations"/> EM iterations unrolled: the bases start from the buffer
+    /// <c>mu</c> (an initializer, 1 x C x K, broadcast over the batch by MatMul), each iteration is MatMul, Softmax
+    /// over K, ReduceSum over N plus eps, Div, MatMul, then the L2 norm over C (ReduceL2) plus eps and Div, as
+    /// <see cref="forward"/>; the reconstruction is reshaped to the conv1 output's own shape (no constant sizes).
+    /// </summary>
+    public override OnnxValue Export(OnnxGraphBuilder g, params OnnxValue[] inputs)
+    {
+        var input = OnnxModules.Single(this, inputs);
+        var features = g.Child("conv1", conv1, input);                                     // B x C x H x W
+        var x = g.Node("Reshape", [features, g.Int64s(0, Channels, -1)]);                  // B x C x N
+        var xt = g.Node("Transpose", [x], OnnxAttribute.Ints("perm", 0, 2, 1));            // B x N x C
+        var bases = g.Parameter("mu", mu);                                                 // 1 x C x K
+        var epsilon = g.Float((float)Epsilon);
+        OnnxValue z = default;
+        for (int t = 0; t < Iterations; t++)
+        {
+            using var iteration = g.Scope("em" + t.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            z = g.Node("Softmax", [g.Node("MatMul", [xt, bases])], OnnxAttribute.Int("axis", 2));      // B x N x K
+            var mass = g.Node("Add", [g.Node("ReduceSum", [z, g.Int64s(1)], OnnxAttribute.Int("keepdims", 1)), epsilon]);   // B x 1 x K
+            var unnormalized = g.Node("MatMul", [x, g.Node("Div", [z, mass])]);           // B x C x K
+            var norm = g.Node("ReduceL2", [unnormalized], OnnxAttribute.Ints("axes", 1), OnnxAttribute.Int("keepdims", 1));   // B x 1 x K
+            bases = g.Node("Div", [unnormalized, g.Node("Add", [norm, epsilon])]);
+        }
+        var reconstructed = g.Node("MatMul", [bases, g.Node("Transpose", [z], OnnxAttribute.Ints("perm", 0, 2, 1))]);   // B x C x N
+        reconstructed = g.Node("Relu", [g.Node("Reshape", [reconstructed, g.Node("Shape", [features])])]);               // B x C x H x W
+        var y = g.Child("conv2", conv2, reconstructed);
+        return g.Node("Relu", [g.Node("Add", [y, input])]);
     }
 
     protected override void Fuse() => conv2 = FoldChild("conv2", conv2);
