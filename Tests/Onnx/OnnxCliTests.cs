@@ -3,6 +3,7 @@ using EMANet.Runtime.IO;
 using EMANet.Runtime.Networks;
 using EMANet.Runtime.Onnx;
 using EMANet.Tests.Equivalence;
+using EMANet.Tests.Performance;
 using EMANet.Tests.Training;
 using static TorchSharp.torch;
 
@@ -73,6 +74,29 @@ public class OnnxCliTests : IDisposable
         using var logits = engine.Logits(input);
         var relative = RelativeErrorToPyTorch(logits);
         Assert.True(relative <= 1e-4, $"relative error {relative:E3} to PyTorch's logits");
+    }
+
+    [Fact]
+    public void Eval_with_onnxruntime_gives_the_torch_engines_metrics()
+    {
+        TorchGlobalState.Seed(21);
+        var folder = _temp.New("onnx-eval");
+        var weights = Path.Combine(folder, "tiny.safetensors");
+        using (var network = new EMANet.Models.EmaNetTiny(classes: 6))
+        {
+            FusionTests.RandomizeBatchNorms(network, 21);
+            WeightsFile.Write(weights, network.state_dict(), new Dictionary<string, string>());
+        }
+        string[] args = ["eval", "emanet-tiny", "--weights", weights, "--data", "synthetic", "--limit", "4"];
+        var torch = Run(args);
+        var onnx = Run([.. args, "--engine", "onnxruntime", "--threads", "2"]);
+        Assert.True(torch.Exit == 0, torch.Error);
+        Assert.True(onnx.Exit == 0, onnx.Error);
+        Assert.Contains("ONNX Runtime, 2 threads", onnx.Output);
+        // The metrics table: everything after the line that names the dataset, the strategy and the engine.
+        static string Metrics(string output) => output[(output.IndexOf('\n', output.IndexOf("emanet-tiny on ", StringComparison.Ordinal)) + 1)..];
+        Assert.Contains("mIoU", Metrics(onnx.Output));
+        Assert.Equal(Metrics(torch.Output), Metrics(onnx.Output));
     }
 
     [Fact]
