@@ -1,3 +1,4 @@
+using EMANet.Runtime.Onnx;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -52,6 +53,25 @@ public sealed class Aspp : FusableBlock
         }
         var features = cat(outputs, 1);              // B x out*branches x H x W
         return project.call(features).MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public override OnnxValue Export(OnnxGraphBuilder g, params OnnxValue[] inputs)
+    {
+        var input = OnnxModules.Single(this, inputs);
+        var outputs = new List<OnnxValue>();
+        using (g.Scope("convs"))
+        {
+            for (int i = 0; i < convs.Count; i++)
+            {
+                var y = g.Child(i.ToString(System.Globalization.CultureInfo.InvariantCulture), convs[i], input);
+                if (_imagePooling && i == convs.Count - 1)
+                    y = BilinearUpsample.Resize(g, y, g.SpatialSize(input), alignCorners: false);
+                outputs.Add(y);
+            }
+        }
+        var features = g.Node("Concat", outputs.ToArray(), OnnxAttribute.Int("axis", 1));
+        return g.Child("project", project, features);
     }
 
     protected override void Fuse()

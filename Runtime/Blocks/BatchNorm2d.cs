@@ -1,3 +1,4 @@
+using EMANet.Runtime.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -21,7 +22,7 @@ namespace EMANet.Runtime.Blocks;
 /// (biased) statistics normalise the input. Evaluation: the running statistics normalise the input (the batch's when the module keeps none).
 /// </para>
 /// </summary>
-public sealed class BatchNorm2d : nn.Module<Tensor, Tensor>
+public sealed class BatchNorm2d : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     private Parameter? _weight;
     private Parameter? _bias;
@@ -152,6 +153,23 @@ public sealed class BatchNorm2d : nn.Module<Tensor, Tensor>
         return nn.functional.batch_norm(input,
             passRunningStatistics ? _runningMean : null, passRunningStatistics ? _runningVar : null,
             _weight, _bias, useBatchStatistics, factor, eps);
+    }
+
+    /// <summary>
+    /// ONNX BatchNormalization in inference mode (the running statistics; scale 1 and shift 0 without <see cref="affine"/>).
+    /// Exported networks are fused first, so this appears only for a batch norm no convolution precedes.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The module keeps no running statistics (its eval forward uses the batch's).</exception>
+    public OnnxValue Export(OnnxGraphBuilder g, params OnnxValue[] inputs)
+    {
+        var x = OnnxModules.Single(this, inputs);
+        if (_runningMean is null || _runningVar is null)
+            throw new NotSupportedException("ONNX export: a BatchNorm2d without running statistics normalises by the batch's; not exportable");
+        using var scope = NewDisposeScope();
+        var scale = _weight is null ? g.Parameter("weight", ones(num_features)) : g.Parameter("weight", _weight);
+        var shift = _bias is null ? g.Parameter("bias", zeros(num_features)) : g.Parameter("bias", _bias);
+        return g.Node("BatchNormalization", [x, scale, shift, g.Parameter("running_mean", _runningMean), g.Parameter("running_var", _runningVar)],
+            OnnxAttribute.Float("epsilon", (float)eps));
     }
 
     /// <summary>Running mean 0, running variance 1, count 0 (no-op without <see cref="track_running_stats"/>).</summary>

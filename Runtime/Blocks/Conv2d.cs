@@ -1,3 +1,4 @@
+using EMANet.Runtime.Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -19,7 +20,7 @@ namespace EMANet.Runtime.Blocks;
 /// setting is ignored. The setting is applied to a whole network by <see cref="MixedPrecision.Apply"/>;
 /// nothing else in a forward knows about it.
 /// </remarks>
-public sealed class Conv2d : TorchSharp.Modules.Convolution
+public sealed class Conv2d : TorchSharp.Modules.Convolution, IOnnxExportable
 {
     /// <summary>A square convolution; <paramref name="padding"/> in pixels on each side (zeros).</summary>
     /// <exception cref="ArgumentOutOfRangeException">A size is not positive, or the channels do not divide by <paramref name="groups"/>.</exception>
@@ -47,6 +48,20 @@ public sealed class Conv2d : TorchSharp.Modules.Convolution
         using var scope = NewDisposeScope();
         var y = nn.functional.conv2d(input.to(dtype), weight.to(dtype), bias?.to(dtype), stride, padding, dilation, groups);
         return y.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>ONNX Conv (weight and bias as initializers <c>weight</c>, <c>bias</c>); always float32 (<see cref="ComputeDtype"/> is a training setting).</summary>
+    public OnnxValue Export(OnnxGraphBuilder g, params OnnxValue[] inputs)
+    {
+        var x = OnnxModules.Single(this, inputs);
+        var pad = padding ?? throw new NotSupportedException("ONNX export: a Conv2d with a padding mode instead of sizes");
+        var operands = bias is null ? new[] { x, g.Parameter("weight", weight) } : [x, g.Parameter("weight", weight), g.Parameter("bias", bias)];
+        return g.Node("Conv", operands,
+            OnnxAttribute.Ints("kernel_shape", kernel_size),
+            OnnxAttribute.Ints("strides", stride),
+            OnnxAttribute.Ints("pads", pad[0], pad[1], pad[0], pad[1]),
+            OnnxAttribute.Ints("dilations", dilation),
+            OnnxAttribute.Int("group", groups));
     }
 
     private static long Checked(long inChannels, long outChannels, long kernelSize, long stride, long padding, long dilation, long groups)

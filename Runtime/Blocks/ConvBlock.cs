@@ -1,3 +1,4 @@
+using EMANet.Runtime.Onnx;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -37,6 +38,15 @@ public sealed class ConvBlock : FusableBlock
         if (relu is not null) x = relu.call(x);
         if (dropout is not null) x = dropout.call(x);
         return x.MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public override OnnxValue Export(OnnxGraphBuilder g, params OnnxValue[] inputs)
+    {
+        var x = g.Child("conv", conv, OnnxModules.Single(this, inputs));
+        if (bn is not null) x = g.Child("bn", bn, x);
+        if (relu is not null) x = g.Node("Relu", [x]);
+        return x;                                    // dropout: the identity in evaluation
     }
 
     protected override void Fuse()

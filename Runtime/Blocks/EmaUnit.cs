@@ -1,3 +1,4 @@
+using EMANet.Runtime.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -180,6 +181,40 @@ public sealed class EmaUnit : FusableBlock
             LastResponsibilities = z.detach().clone().DetachFromDisposeScope();   // B x N x K
             LastFeatureSize = ((int)h, (int)w);
         }
+    }
+
+    /// <summary>
+    /// The eval forward with the <see cref="Iterations"/> EM iterations unrolled: the bases start from the buffer
+    /// (<c>mu</c>, or <c>bases</c> in the MMSeg style; an initializer, 1 x C x K, broadcast over the batch by MatMul), each
+    /// iteration is MatMul, Softmax over K, the normalisation over N (ReduceSum plus eps, or mmseg's F.normalize: the sum
+    /// clamped at 1e-12 with Max), Div, MatMul, then the L2 norm over C (ReduceL2 plus eps, or clamped with Max), as
+    /// <see cref="forward"/>; the reconstruction is reshaped to the features' own shape (no constant sizes). The MMSeg
+    /// style ends there (no conv2, residual or ReLU).
+    /// </summary>
+    public override OnnxValue Export(OnnxGraphBuilder g, params OnnxValue[] inputs)
+    {
+        var input = OnnxModules.Single(this, inputs);
+        var features = conv1 is null ? input : g.Child("conv1", conv1, input);            // B x C x H x W
+        var x = g.Node("Reshape", [features, g.Int64s(0, Channels, -1)]);                  // B x C x N
+        var xt = g.Node("Transpose", [x], OnnxAttribute.Ints("perm", 0, 2, 1));            // B x N x C
+        var bases = g.Parameter(MMSeg ? "bases" : "mu", BasesBuffer);                      // 1 x C x K
+        var epsilon = g.Float((float)(MMSeg ? MmsegNormalizeEpsilon : Epsilon));
+        OnnxValue z = default;
+        for (int t = 0; t < Iterations; t++)
+        {
+            using var iteration = g.Scope("em" + t.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            z = g.Node("Softmax", [g.Node("MatMul", [xt, bases])], OnnxAttribute.Int("axis", 2));      // B x N x K
+            var sum = g.Node("ReduceSum", [z, g.Int64s(1)], OnnxAttribute.Int("keepdims", 1));         // B x 1 x K
+            var mass = g.Node(MMSeg ? "Max" : "Add", [sum, epsilon]);
+            var unnormalized = g.Node("MatMul", [x, g.Node("Div", [z, mass])]);           // B x C x K
+            var norm = g.Node("ReduceL2", [unnormalized], OnnxAttribute.Ints("axes", 1), OnnxAttribute.Int("keepdims", 1));   // B x 1 x K
+            bases = g.Node("Div", [unnormalized, g.Node(MMSeg ? "Max" : "Add", [norm, epsilon])]);
+        }
+        var reconstructed = g.Node("MatMul", [bases, g.Node("Transpose", [z], OnnxAttribute.Ints("perm", 0, 2, 1))]);   // B x C x N
+        reconstructed = g.Node("Reshape", [reconstructed, g.Node("Shape", [features])]);                                  // B x C x H x W
+        if (conv2 is null) return reconstructed;
+        var y = g.Child("conv2", conv2, g.Node("Relu", [reconstructed]));
+        return g.Node("Relu", [g.Node("Add", [y, input])]);
     }
 
     /// <summary>Authors style: folds conv2.1 into conv2.0. The MMSeg style has nothing to fold.</summary>

@@ -1,3 +1,4 @@
+using EMANet.Runtime.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -29,9 +30,12 @@ public interface IFusableForInference
 /// block's module tree (<see cref="Fuse"/>), not a second forward: the block's one forward skips
 /// the batch norms and dropouts that the rewrite removed.
 /// </summary>
-public abstract class FusableBlock : nn.Module<Tensor, Tensor>, IFusableForInference
+public abstract class FusableBlock : nn.Module<Tensor, Tensor>, IFusableForInference, IOnnxExportable
 {
     protected FusableBlock(string name) : base(name) { }
+
+    /// <summary>The block's eval-mode forward as ONNX nodes, over its current module tree (see <see cref="IOnnxExportable"/>).</summary>
+    public abstract OnnxValue Export(OnnxGraphBuilder g, params OnnxValue[] inputs);
 
     /// <inheritdoc />
     public bool IsFusedForInference { get; private set; }

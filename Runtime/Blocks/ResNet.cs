@@ -1,4 +1,5 @@
 using EMANet.Engine;
+using EMANet.Runtime.Onnx;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -6,6 +7,9 @@ namespace EMANet.Runtime.Blocks;
 
 /// <summary>The outputs of a ResNet's stem and four stages.</summary>
 public sealed record ResNetFeatures(Tensor Stem, Tensor Layer1, Tensor Layer2, Tensor Layer3, Tensor Layer4);
+
+/// <summary>The ONNX values of a ResNet's stem and four stages (<see cref="ResNet.ExportFeatures"/>).</summary>
+public sealed record OnnxResNetFeatures(OnnxValue Stem, OnnxValue Layer1, OnnxValue Layer2, OnnxValue Layer3, OnnxValue Layer4);
 
 /// <summary>
 /// A dilated ResNet built from the engine's <see cref="ResNetPlan"/> (so the cost table and the
@@ -87,6 +91,23 @@ public sealed class ResNet : FusableBlock
         var c3 = layer3.call(c2);
         var c4 = layer4.call(c3);
         return new ResNetFeatures(stem, c1, c2, c3, c4);
+    }
+
+    /// <summary>The layer4 output, as <see cref="forward"/>.</summary>
+    public override OnnxValue Export(OnnxGraphBuilder g, params OnnxValue[] inputs) => ExportFeatures(g, OnnxModules.Single(this, inputs)).Layer4;
+
+    /// <summary>Every stage's output, as <see cref="ForwardFeatures"/>.</summary>
+    public OnnxResNetFeatures ExportFeatures(OnnxGraphBuilder g, OnnxValue input)
+    {
+        var x = g.Child("conv1", conv1, input);
+        if (bn1 is not null) x = g.Child("bn1", bn1, x);
+        x = g.Node("Relu", [x]);
+        var stem = g.Child("maxpool", maxpool, x);
+        var c1 = g.Child("layer1", layer1, stem);
+        var c2 = g.Child("layer2", layer2, c1);
+        var c3 = g.Child("layer3", layer3, c2);
+        var c4 = g.Child("layer4", layer4, c3);
+        return new OnnxResNetFeatures(stem, c1, c2, c3, c4);
     }
 
     /// <summary>conv1 (and bn1 until fused), ReLU, max-pool: B x C x H x W to B x stem x H/4 x W/4.</summary>

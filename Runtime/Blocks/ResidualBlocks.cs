@@ -1,3 +1,4 @@
+using EMANet.Runtime.Onnx;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -27,6 +28,13 @@ public abstract class ResidualBlock : FusableBlock
     {
         var identity = downsample is null ? input : downsample.call(input);
         return relu.call(residual.add_(identity, Scalars.One));
+    }
+
+    /// <summary>The export of <see cref="AddShortcut"/>: Relu(residual + shortcut(input)).</summary>
+    protected OnnxValue ExportShortcut(OnnxGraphBuilder g, OnnxValue residual, OnnxValue input)
+    {
+        var identity = downsample is null ? input : g.Child("downsample", downsample, input);
+        return g.Node("Relu", [g.Node("Add", [residual, identity])]);
     }
 
     /// <summary>Folds the projection's BN into its convolution (part of <see cref="FusableBlock.Fuse"/>).</summary>
@@ -72,6 +80,21 @@ public sealed class Bottleneck : ResidualBlock
         return AddShortcut(x, input).MoveToOuterDisposeScope();
     }
 
+    /// <inheritdoc />
+    public override OnnxValue Export(OnnxGraphBuilder g, params OnnxValue[] inputs)
+    {
+        var input = OnnxModules.Single(this, inputs);
+        var x = g.Child("conv1", conv1, input);
+        if (bn1 is not null) x = g.Child("bn1", bn1, x);
+        x = g.Node("Relu", [x]);
+        x = g.Child("conv2", conv2, x);
+        if (bn2 is not null) x = g.Child("bn2", bn2, x);
+        x = g.Node("Relu", [x]);
+        x = g.Child("conv3", conv3, x);
+        if (bn3 is not null) x = g.Child("bn3", bn3, x);
+        return ExportShortcut(g, x, input);
+    }
+
     protected override void Fuse()
     {
         FoldAndRemove(conv1, ref bn1, "bn1");
@@ -109,6 +132,18 @@ public sealed class BasicBlock : ResidualBlock
         x = conv2.call(x);                           // B x out x H/s x W/s
         if (bn2 is not null) x = bn2.call(x);
         return AddShortcut(x, input).MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public override OnnxValue Export(OnnxGraphBuilder g, params OnnxValue[] inputs)
+    {
+        var input = OnnxModules.Single(this, inputs);
+        var x = g.Child("conv1", conv1, input);
+        if (bn1 is not null) x = g.Child("bn1", bn1, x);
+        x = g.Node("Relu", [x]);
+        x = g.Child("conv2", conv2, x);
+        if (bn2 is not null) x = g.Child("bn2", bn2, x);
+        return ExportShortcut(g, x, input);
     }
 
     protected override void Fuse()

@@ -8,8 +8,10 @@ namespace EMANet.Runtime.Workflows;
 /// <summary>mIoU, per-class IoU and pixel accuracy of a network on a dataset, with any inference strategy.</summary>
 public static class SegmentationEvaluator
 {
-    public static SegmentationMetrics Evaluate(nn.Module<Tensor, Tensor> network, ISegmentationDataset dataset, IInferenceStrategy strategy, int? limit = null)
+    /// <param name="engine">What computes the logits; null = the network's own forward.</param>
+    public static SegmentationMetrics Evaluate(nn.Module<Tensor, Tensor> network, ISegmentationDataset dataset, IInferenceStrategy strategy, int? limit = null, IInferenceEngine? engine = null)
     {
+        engine ??= new TorchInferenceEngine(network);
         bool wasTraining = network.training;
         network.eval();
         var device = network.parameters().FirstOrDefault()?.device ?? CPU;
@@ -25,7 +27,7 @@ public static class SegmentationEvaluator
                 using (no_grad())
                 {
                     var images = batch.Images.to(device);
-                    var predictions = strategy.Predict(x => network.Predict(x), images);   // float32 logits whatever the network's precision
+                    var predictions = strategy.Predict(engine.Logits, images);   // float32 logits whatever the network's precision
                     matrix.Update(predictions.cpu(), batch.Labels);
                 }
                 seen += batch.Count;

@@ -18,8 +18,13 @@ public sealed record PredictionOutputs(string MaskPng, string? OverlayPng = null
 /// </summary>
 public static class SegmentationPredictor
 {
-    public static IReadOnlyList<string> Predict(SegmentationNetwork network, string input, PredictionOutputs outputs, int attentionBases = 16)
+    /// <param name="engine">What computes the logits; null = the network's own forward. The attention picture needs the network's
+    /// forward (it reads the EMA unit's responsibilities), so it is refused with another engine.</param>
+    public static IReadOnlyList<string> Predict(SegmentationNetwork network, string input, PredictionOutputs outputs, int attentionBases = 16, IInferenceEngine? engine = null)
     {
+        engine ??= new TorchInferenceEngine(network);
+        if (outputs.AttentionPng is not null && engine is not TorchInferenceEngine)
+            throw new ArgumentException($"--attention reads the EMA unit's responsibilities from the TorchSharp forward; it is not available with {engine.Description}");
         network.eval();
         var device = network.parameters().FirstOrDefault()?.device ?? CPU;
         bool isTensor = input.EndsWith(".npy", StringComparison.OrdinalIgnoreCase);
@@ -33,8 +38,7 @@ public static class SegmentationPredictor
         if (outputs.AttentionPng is not null && emaUnits.Count > 0) emaUnits[0].CaptureResponsibilities = true;
         Tensor logits;
         using (no_grad())
-            logits = (network is ISegmentationNetwork declared ? WholeImageInference.For(declared) : WholeImageInference.ForOutputStride(stride))
-                .Scores(x => network.Predict(x), batch.to(device)).cpu();
+            logits = WholeImageInference.For(network).Scores(engine.Logits, batch.to(device)).cpu();
 
         var written = new List<string>();
         var prediction = logits[0].argmax(0).to(uint8);

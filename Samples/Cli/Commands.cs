@@ -3,6 +3,7 @@ using EMANet.Runtime.Reports;
 using EMANet.Runtime.Data;
 using EMANet.Runtime.Evaluation;
 using EMANet.Runtime.IO;
+using EMANet.Runtime.Onnx;
 using EMANet.Runtime.Training;
 using EMANet.Runtime.Workflows;
 using static TorchSharp.torch;
@@ -77,6 +78,12 @@ public static class Commands
     private static readonly OptionSpec FuseOption = new("--fuse", null, "Run the generated inference path: batch norms folded into the convolutions, in-place activations.");
     private static readonly OptionSpec InferencePrecisionOption = new("--precision", "fp32|bf16", "Inference precision: bf16 casts weights, buffers and activations to bfloat16; logits are compared in float32 (fp32).");
     private static readonly OptionSpec NonStrictOption = new("--non-strict", null, "Load what matches and report the rest (default: strict, like PyTorch's load_state_dict).");
+    private static readonly OptionSpec[] EngineOptions =
+    [
+        new("--engine", "torch|onnxruntime", "What computes the logits: the TorchSharp network (torch), or ONNX Runtime on its exported graph, fused (torch)."),
+        new("--threads", "N", "ONNX Runtime's intra-op threads (default: its choice, one per core)."),
+        new("--graph-optimization", "none|basic|extended|all", "ONNX Runtime's graph optimisation level (all)."),
+    ];
 
     public static readonly CommandSpec Eval = new(
         "eval",
@@ -95,6 +102,7 @@ public static class Commands
             new("--classes", "N", "Number of classes (default: the checkpoint's, the weights' classifier, the dataset's, the declared)."),
             LayoutOption,
             NonStrictOption,
+            .. EngineOptions,
         ]);
 
     public static readonly CommandSpec Predict = new(
@@ -113,6 +121,22 @@ public static class Commands
             new("--classes", "N", "Number of classes (default: the checkpoint's, the weights' classifier, the declared)."),
             LayoutOption,
             NonStrictOption,
+            .. EngineOptions,
+        ]);
+
+    public static readonly CommandSpec Export = new(
+        "export",
+        "Exports a network's inference path to ONNX (opset 17): batch norms folded, EM iterations unrolled, bilinear resizes with the " +
+        "matching coordinate mode. Input 'input' B x C x H x W (normalised), output 'logits' B x classes x H x W.",
+        [("network", "A network name (see emanet networks).")],
+        [
+            WeightsOption,
+            new("--output", "FILE", "The .onnx file to write (atomically) (required)."),
+            new("--input", "CxHxW", "Input size of the graph (default: the declared one, or the checkpoint's)."),
+            new("--classes", "N", "Number of classes (default: the checkpoint's, the weights' classifier, the declared)."),
+            new("--dynamic", null, "Leave batch, height and width free (any size the network accepts)."),
+            LayoutOption,
+            NonStrictOption,
         ]);
 
     public static readonly CommandSpec Convert = new(
@@ -121,7 +145,7 @@ public static class Commands
         [("input", "A .ckpt, .pth/.pt or .safetensors file."), ("output", "The .safetensors file to write (atomically).")],
         []);
 
-    public static readonly IReadOnlyList<CommandSpec> All = [Networks, Cost, Train, Eval, Predict, Convert];
+    public static readonly IReadOnlyList<CommandSpec> All = [Networks, Cost, Train, Eval, Predict, Export, Convert];
 
     public static int RunNetworks(ParsedArguments _, CliEnvironment environment, TextWriter output)
     {
@@ -198,8 +222,10 @@ public static class Commands
         var scales = arguments.Text("--scales");
         if (scales is not null || arguments.Has("--flip"))
             strategy = new MultiScaleInference(strategy, scales is null ? [1.0] : ParseScales(scales), arguments.Has("--flip"));
-        output.WriteLine($"{entry.Name} on {dataset.Name} ({dataset.Count} images), {strategy.Description}, {precision}");
-        var metrics = SegmentationEvaluator.Evaluate(network, dataset, strategy, arguments.Int("--limit"));
+        var engine = InferenceEngine(network, arguments);
+        using var session = engine as IDisposable;   // an ONNX Runtime session
+        output.WriteLine($"{entry.Name} on {dataset.Name} ({dataset.Count} images), {strategy.Description}, {precision}, {engine.Description}");
+        var metrics = SegmentationEvaluator.Evaluate(network, dataset, strategy, arguments.Int("--limit"), engine);
         output.Write(metrics.FormatTable());
         return 0;
     }
@@ -212,9 +238,25 @@ public static class Commands
         var mask = arguments.Text("--output") ?? throw new UsageException("--output FILE is required");
         using var network = TrainedNetwork.Load(entry, weights, arguments.Int("--classes"), Layout(arguments), !arguments.Has("--non-strict"), output.WriteLine);
         PrepareForInference(network, arguments);
+        var engine = InferenceEngine(network, arguments);
+        using var session = engine as IDisposable;   // an ONNX Runtime session
         var written = SegmentationPredictor.Predict(network, input,
-            new PredictionOutputs(mask, arguments.Text("--overlay"), arguments.Text("--logits"), arguments.Text("--attention")));
+            new PredictionOutputs(mask, arguments.Text("--overlay"), arguments.Text("--logits"), arguments.Text("--attention")), engine: engine);
         output.WriteLine("wrote " + string.Join(", ", written));
+        return 0;
+    }
+
+    public static int RunExport(ParsedArguments arguments, CliEnvironment environment, TextWriter output)
+    {
+        var entry = environment.FindNetwork(arguments.Positionals[0]);
+        var weights = arguments.Text("--weights") ?? throw new UsageException("--weights FILE is required");
+        var path = arguments.Text("--output") ?? throw new UsageException("--output FILE is required");
+        var input = arguments.Text("--input") is { } text ? ParseShape(text) : (TensorShape?)null;
+        using var network = TrainedNetwork.Load(entry, weights, arguments.Int("--classes"), Layout(arguments), !arguments.Has("--non-strict"), output.WriteLine);
+        var options = new OnnxExportOptions(arguments.Has("--dynamic"), input);
+        var bytes = OnnxExporter.ExportFile(network, path, options);
+        var segmentation = (ISegmentationNetwork)network;
+        output.WriteLine($"wrote {path} ({bytes} bytes, opset {OnnxGraphBuilder.OpsetVersion}, input {(options.DynamicAxes ? $"B x {segmentation.InputShape.Channels} x H x W" : "1 x " + (input ?? segmentation.InputShape))}, {segmentation.Classes} classes)");
         return 0;
     }
 
@@ -238,6 +280,31 @@ public static class Commands
         if (fused) network.FuseForInference();
         if (precision != InferencePrecision.Float32) network.ForInference(precision);
         return (precision == InferencePrecision.BFloat16 ? "bf16" : "fp32") + (fused ? ", fused" : ", unfused");
+    }
+
+    /// <summary>The engine --engine names (torch by default); ONNX Runtime gets the network's export with free batch, height and width.</summary>
+    private static IInferenceEngine InferenceEngine(nn.Module<Tensor, Tensor> network, ParsedArguments arguments)
+    {
+        var engine = arguments.Text("--engine") ?? "torch";
+        if (engine == "torch")
+        {
+            foreach (var option in new[] { "--threads", "--graph-optimization" })
+                if (arguments.Has(option)) throw new UsageException($"{option} is an ONNX Runtime option; add --engine onnxruntime");
+            return new TorchInferenceEngine(network);
+        }
+        if (engine != "onnxruntime") throw new UsageException($"--engine '{engine}': expected torch or onnxruntime");
+        if (arguments.Text("--precision") is "bf16") throw new UsageException("--precision bf16 is a TorchSharp setting; the ONNX Runtime engine runs the float32 export");
+        var threads = arguments.Int("--threads") ?? 0;
+        if (threads < 0) throw new UsageException($"--threads: {threads} is not a positive number of threads");
+        var level = arguments.Text("--graph-optimization") switch
+        {
+            null or "all" => OnnxGraphOptimization.All,
+            "none" => OnnxGraphOptimization.None,
+            "basic" => OnnxGraphOptimization.Basic,
+            "extended" => OnnxGraphOptimization.Extended,
+            var other => throw new UsageException($"--graph-optimization '{other}': expected none, basic, extended or all"),
+        };
+        return OnnxRuntimeEngine.ForNetwork(network, new OnnxRuntimeOptions(threads, level));
     }
 
     private static WeightsLayout Layout(ParsedArguments arguments) => arguments.Text("--layout") switch

@@ -2,7 +2,7 @@ using EMANet.Runtime.Training;
 
 namespace EMANet.Cli;
 
-/// <summary>The <c>emanet</c> command: networks, cost, train, eval, predict, convert.</summary>
+/// <summary>The <c>emanet</c> command: networks, cost, train, eval, predict, export, convert.</summary>
 public static class Program
 {
     public static int Main(string[] args)
@@ -56,6 +56,7 @@ public static class Program
                 "train" => Commands.RunTrain(arguments, environment, output, cancellation, train),
                 "eval" => Commands.RunEval(arguments, environment, output),
                 "predict" => Commands.RunPredict(arguments, environment, output),
+                "export" => Commands.RunExport(arguments, environment, output),
                 "convert" => Commands.RunConvert(arguments, environment, output),
                 _ => throw new InvalidOperationException($"command '{command.Name}' has no handler"),
             };

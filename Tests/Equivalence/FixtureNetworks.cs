@@ -61,3 +61,25 @@ public partial class FixtureMmsegEmaNetSmall
     [ConvBnRelu(16, 3, From = "backbone.layer3", Dropout = 0.1)] private readonly ConvBlock auxiliary_conv0;
     [Classifier(Auxiliary = true, AlignCorners = false)] private readonly Conv2d auxiliary_conv_seg;
 }
+
+[SegmentationNetwork("fixture-deeplabv3plus-small", Classes = 5, InputHeight = 65, InputWidth = 65)]
+public partial class FixtureDeepLabV3PlusSmall
+{
+    [ResNet(50, Stem = ResNetStem.Deep, OutputStride = 8, WidthMultiplier = 0.125)] private readonly ResNet backbone;
+    [Aspp(OutChannels = 16, Rates = new[] { 2, 4, 6 }, Dropout = 0.1)] private readonly Aspp aspp;
+    [ConvBnRelu(8, 1, From = "backbone.layer1")] private readonly ConvBlock low_level;
+    [Upsample(From = "aspp", SizeOf = "low_level")] private readonly BilinearUpsample aspp_up;
+    [Concat("aspp_up", "low_level")] private readonly Concatenate decoder_input;
+    [ConvBnRelu(16, 3)] private readonly ConvBlock decoder1;
+    [Classifier] private readonly Conv2d classifier;
+    [Upsample(SizeOf = "input")] private readonly BilinearUpsample upsample;
+}
+
+[SegmentationNetwork("fixture-fcn-small", Classes = 5, InputHeight = 65, InputWidth = 65)]
+public partial class FixtureFcnSmall
+{
+    [ResNet(50, Stem = ResNetStem.Deep, OutputStride = 8, WidthMultiplier = 0.125)] private readonly ResNet backbone;
+    [ConvBnRelu(16, 3, Dropout = 0.1)] private readonly ConvBlock head;
+    [Classifier] private readonly Conv2d classifier;
+    [Upsample(SizeOf = "input")] private readonly BilinearUpsample upsample;
+}

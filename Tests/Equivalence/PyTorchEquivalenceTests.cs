@@ -51,6 +51,22 @@ public class PyTorchEquivalenceTests
         AssertClose(NpyFile.Read(Fixture("emanet_small_output.npy")), output);
     }
 
+    [Fact]
+    public void DeepLabV3PlusHeads_AsppAndDecoder_MatchPyTorch()
+    {
+        using var network = new FixtureDeepLabV3PlusSmall();
+        var output = RunNetwork(network, "deeplabv3plus_small.pth", "deeplabv3plus_small_input.npy");
+        AssertClose(NpyFile.Read(Fixture("deeplabv3plus_small_output.npy")), output);
+    }
+
+    [Fact]
+    public void FcnHead_MatchesPyTorch()
+    {
+        using var network = new FixtureFcnSmall();
+        var output = RunNetwork(network, "fcn_small.pth", "fcn_small_input.npy");
+        AssertClose(NpyFile.Read(Fixture("fcn_small_output.npy")), output);
+    }
+
     [Theory]
     [InlineData("torchvision_resnet18.pth")]
     [InlineData("torchvision_resnet18.safetensors")]
