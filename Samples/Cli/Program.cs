@@ -10,8 +10,32 @@ public static class Program
         if (args.Length == 0 || args[0] != "train")
             return Run(args, Console.Out, Console.Error, CliEnvironment.Default);
         // Only a training run stops gracefully; other commands keep the signals' default (immediate) termination.
-        using var signals = new StopSignals(Console.Error);
-        return Run(args, Console.Out, Console.Error, CliEnvironment.Default, signals.Token, () => signals.ExitCode);
+        int code;
+        using (var signals = new StopSignals(Console.Error))
+            code = Run(args, Console.Out, Console.Error, CliEnvironment.Default, signals.Token, () => signals.ExitCode);
+        ExitWithoutNativeTeardown(code);
+        return code;
+    }
+
+    /// <summary>
+    /// Ends a finished training run (its checkpoint, logs and outputs written and closed) with <paramref name="code"/>
+    /// through libc's <c>_exit</c>: no atexit handlers and no C++ static destructors of libtorch, which can run while a
+    /// native worker thread is still inside an operation and abort the process after the run has succeeded (seen here
+    /// as exit 134 "corrupted size vs. prev_size" or 139 after SIGTERM, intermittently under load). PyTorch's DataLoader
+    /// workers end the same way (os._exit). Linux only; elsewhere the normal return follows.
+    /// </summary>
+    private static void ExitWithoutNativeTeardown(int code)
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        Console.Out.Flush();
+        Console.Error.Flush();
+        LibC.Exit(code);
+    }
+
+    private static class LibC
+    {
+        [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "_exit")]
+        public static extern void Exit(int status);
     }
 
     /// <summary>
