@@ -334,7 +334,7 @@ internal static class NetworkEmitter
         {
             var withAuxiliary = Local(WithAuxiliaryLocal);
             var main = Local(_d.Layers[_analysis.MainOutputLayer].Name);
-            var auxiliary = _d.Layers.Where(l => l.Kind == LayerKind.Classifier && l.Auxiliary).Select(l => Local(l.Name)).ToArray();
+            var auxiliary = _d.Layers.Where(l => l.IsAuxiliaryClassifier).Select(l => Local(l.Name)).ToArray();
             w.Line("/// <summary>");
             w.Line("/// The graph of <c>forward</c> and <c>ForwardTraining</c>, one line per layer" + (auxiliary.Length > 0 ? "; the auxiliary heads run with" : "") +
                    (auxiliary.Length > 0 ? $" <paramref name=\"{withAuxiliary}\"/> only." : "."));

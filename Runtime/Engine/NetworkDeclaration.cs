@@ -84,4 +84,7 @@ public sealed record LayerDeclaration
 
     // Classifier
     public bool Auxiliary { get; init; }
+
+    /// <summary>A classifier of an auxiliary head (training only; left out of the inference path, its cost and its export).</summary>
+    public bool IsAuxiliaryClassifier => Kind == LayerKind.Classifier && Auxiliary;
 }

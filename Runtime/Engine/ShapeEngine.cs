@@ -147,7 +147,7 @@ public static class ShapeEngine
                         if (layers[j].Name == r) consumers[j].Add(i);
             }
             for (int i = layers.Count - 1; i >= 0; i--)
-                aux[i] = (layers[i].Kind == LayerKind.Classifier && layers[i].Auxiliary)
+                aux[i] = layers[i].IsAuxiliaryClassifier
                          || (consumers[i].Count > 0 && consumers[i].All(c => aux[c]));
             return aux;
         }
@@ -167,7 +167,7 @@ public static class ShapeEngine
             if (l.Kind == LayerKind.Upsample && l.SizeOf.Length > 0) reads.Add((RootName(l.SizeOf), "SizeOf"));
             foreach (var (name, argument) in reads)
                 for (int j = 0; j < i; j++)
-                    if (layers[j].Name == name && layers[j].Kind == LayerKind.Classifier && layers[j].Auxiliary)
+                    if (layers[j].Name == name && layers[j].IsAuxiliaryClassifier)
                     {
                         Error(DiagnosticIds.UnsupportedDeclaration, i, argument,
                             $"layer '{l.Name}' reads '{name}', an auxiliary classifier, which runs in training only; " +

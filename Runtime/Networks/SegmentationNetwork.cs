@@ -37,7 +37,11 @@ public abstract class SegmentationNetwork : nn.Module<Tensor, Tensor>, ISegmenta
         Classes = classes;
         InputShape = input ?? descriptor.InputShape;
         NetworkGuard.EnsureValid(descriptor, InputShape, classes);
+        // The first auxiliary classifier's resize convention (the layer ForwardLayers returns), read once.
+        _auxiliaryAlignCorners = descriptor.Declaration.Layers.FirstOrDefault(l => l.IsAuxiliaryClassifier)?.AlignCorners ?? true;
     }
+
+    private readonly bool _auxiliaryAlignCorners;
 
     /// <inheritdoc />
     public NetworkDescriptor Descriptor { get; }
@@ -123,13 +127,9 @@ public abstract class SegmentationNetwork : nn.Module<Tensor, Tensor>, ISegmenta
         using var scope = NewDisposeScope();
         var (main, auxiliary) = ForwardLayers(input, withAuxiliary: true);
         if (auxiliary is null) return (main.MoveToOuterDisposeScope(), null);
-        var auxiliaryAtInput = nn.functional.interpolate(auxiliary, [input.shape[2], input.shape[3]], mode: InterpolationMode.Bilinear, align_corners: AuxiliaryAlignCorners);
+        var auxiliaryAtInput = nn.functional.interpolate(auxiliary, [input.shape[2], input.shape[3]], mode: InterpolationMode.Bilinear, align_corners: _auxiliaryAlignCorners);
         return (main.MoveToOuterDisposeScope(), auxiliaryAtInput.MoveToOuterDisposeScope());
     }
-
-    // The first auxiliary classifier's resize convention, from the declaration (the same layer ForwardLayers returns).
-    private bool AuxiliaryAlignCorners =>
-        Descriptor.Declaration.Layers.FirstOrDefault(l => l.Kind == EMANet.Engine.LayerKind.Classifier && l.Auxiliary)?.AlignCorners ?? true;
 
     /// <summary>
     /// The network's graph, one line per declared layer (generated). Runs inside <see cref="forward"/>'s or

@@ -14,12 +14,8 @@ public static class SegmentationLoss
     /// </summary>
     public static Tensor CrossEntropy(Tensor logits, Tensor labels, int ignoreIndex, LossAverage average)
     {
-        if (logits.dtype is ScalarType.BFloat16 or ScalarType.Float16)
-        {
-            using var full = logits.to(ScalarType.Float32);
-            return CrossEntropyOf(full, labels, ignoreIndex, average);
-        }
-        return CrossEntropyOf(logits, labels, ignoreIndex, average);
+        using var full = logits.dtype is ScalarType.BFloat16 or ScalarType.Float16 ? logits.to(ScalarType.Float32) : null;
+        return CrossEntropyOf(full ?? logits, labels, ignoreIndex, average);
     }
 
     private static Tensor CrossEntropyOf(Tensor logits, Tensor labels, int ignoreIndex, LossAverage average) => average switch

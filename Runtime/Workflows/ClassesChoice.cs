@@ -50,7 +50,7 @@ public sealed record ClassesChoice(int Classes, string Source)
     public static string? ClassifierKey(nn.Module module, int classes)
     {
         var auxiliary = module is ISegmentationNetwork network
-            ? network.Descriptor.Declaration.Layers.Where(l => l.Kind == LayerKind.Classifier && l.Auxiliary).Select(l => l.Name + ".").ToArray()
+            ? network.Descriptor.Declaration.Layers.Where(l => l.IsAuxiliaryClassifier).Select(l => l.Name + ".").ToArray()
             : [];
         string? found = null;
         foreach (var (name, parameter) in module.named_parameters())
