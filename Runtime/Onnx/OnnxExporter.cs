@@ -110,9 +110,14 @@ public static class OnnxExporter
         Export(network, options).ToByteArray();
 
     /// <summary>Writes the model (<see cref="Export"/>) to <paramref name="path"/> atomically; returns its size in bytes.</summary>
-    public static long ExportFile(nn.Module<Tensor, Tensor> network, string path, OnnxExportOptions? options = null)
+    public static long ExportFile(nn.Module<Tensor, Tensor> network, string path, OnnxExportOptions? options = null) =>
+        WriteFile(Export(network, options), path);
+
+    /// <summary>Writes <paramref name="model"/> to <paramref name="path"/> atomically (a failed write leaves any earlier file whole);
+    /// returns its size in bytes.</summary>
+    public static long WriteFile(ModelProto model, string path)
     {
-        var bytes = ExportBytes(network, options);
+        var bytes = model.ToByteArray();
         AtomicFile.WriteAllBytes(path, bytes);
         return bytes.LongLength;
     }

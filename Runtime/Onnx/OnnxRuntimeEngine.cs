@@ -1,5 +1,8 @@
 using System.Globalization;
 using EMANet.Runtime.Evaluation;
+using EMANet.Runtime.Networks;
+using EMANet.Runtime.Onnx.Proto;
+using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
 using static TorchSharp.torch;
 
@@ -53,8 +56,11 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine, IDisposable
         };
         _session = new InferenceSession(model, sessionOptions);
         _inputName = _session.InputMetadata.Keys.Single();
-        _outputName = _session.OutputMetadata.Keys.First();
+        _outputName = _session.OutputMetadata.ContainsKey(OnnxExportOptions.OutputName) ? OnnxExportOptions.OutputName : _session.OutputMetadata.Keys.First();
     }
+
+    /// <summary>Receives one float32 tensor of a run by name (the graph input, or a model output other than the logits).</summary>
+    internal delegate void OutputObserver(string name, ReadOnlySpan<float> values);
 
     /// <summary>
     /// Exports <paramref name="network"/> with free batch, height and width (<see cref="OnnxExporter"/>; this fuses
@@ -63,26 +69,81 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine, IDisposable
     public static OnnxRuntimeEngine ForNetwork(nn.Module<Tensor, Tensor> network, OnnxRuntimeOptions? options = null) =>
         new(OnnxExporter.ExportBytes(network, new OnnxExportOptions(DynamicAxes: true)), options);
 
+    /// <summary>
+    /// A session on the ONNX model file <paramref name="path"/> (float32 or quantized, as <c>emanet export</c> writes it), checked
+    /// against <paramref name="network"/>: the network and class count its metadata names must be the network's.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">No such file.</exception>
+    /// <exception cref="InvalidDataException">The file is not an ONNX model, ONNX Runtime refuses it, or it was exported from
+    /// another network or for another number of classes (the message names the file).</exception>
+    public static OnnxRuntimeEngine ForModelFile(string path, ISegmentationNetwork network, OnnxRuntimeOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such ONNX model file", path);
+        var bytes = File.ReadAllBytes(path);
+        ModelProto model;
+        try
+        {
+            model = ModelProto.Parser.ParseFrom(bytes);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new InvalidDataException($"{path}: not an ONNX model ({e.Message})", e);
+        }
+        if (model.Graph is null || model.Graph.Input.Count == 0) throw new InvalidDataException($"{path}: not an ONNX model (no graph input)");
+        var metadata = model.MetadataProps.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        var name = network.Descriptor.Declaration.Name;
+        if (metadata.TryGetValue("network", out var exported) && exported != name)
+            throw new InvalidDataException($"{path}: exported from network '{exported}', not '{name}'");
+        if (metadata.TryGetValue("classes", out var classes) && classes != network.Classes.ToString(CultureInfo.InvariantCulture))
+            throw new InvalidDataException($"{path}: exported with {classes} classes, but the network has {network.Classes}");
+        try
+        {
+            return new OnnxRuntimeEngine(bytes, options) { Model = path };
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new InvalidDataException($"{path}: ONNX Runtime refuses the model ({e.Message})", e);
+        }
+    }
+
     public OnnxRuntimeOptions Options { get; }
 
+    /// <summary>The model file the session runs, or null for a model given in memory.</summary>
+    public string? Model { get; private init; }
+
     public string Description =>
-        $"ONNX Runtime, {(Options.Threads == 0 ? "default" : Options.Threads.ToString(CultureInfo.InvariantCulture))} threads, graph optimisation {Options.GraphOptimization.ToString().ToLowerInvariant()}";
+        $"ONNX Runtime{(Model is null ? "" : " on " + Path.GetFileName(Model))}, {(Options.Threads == 0 ? "default" : Options.Threads.ToString(CultureInfo.InvariantCulture))} threads, graph optimisation {Options.GraphOptimization.ToString().ToLowerInvariant()}";
 
     /// <inheritdoc />
     /// <exception cref="ArgumentException"><paramref name="images"/> is not a 4-D tensor.</exception>
-    public Tensor Logits(Tensor images)
+    public Tensor Logits(Tensor images) => Logits(images, null);
+
+    /// <summary>
+    /// The logits, handing the input and every other output of the model to <paramref name="observe"/> (calibration adds the
+    /// tensors it measures as outputs).
+    /// </summary>
+    internal Tensor Logits(Tensor images, OutputObserver? observe)
     {
         if (images.dim() != 4)
             throw new ArgumentException($"ONNX Runtime: expected an N x C x H x W batch, got [{string.Join(", ", images.shape)}]", nameof(images));
         float[] data;
         using (var scope = NewDisposeScope())
             data = images.detach().cpu().to(ScalarType.Float32).contiguous().data<float>().ToArray();
+        observe?.Invoke(_inputName, data);
         using var input = OrtValue.CreateTensorValueFromMemory(data, images.shape);
         using var runOptions = new RunOptions();
-        using var outputs = _session.Run(runOptions, [_inputName], [input], [_outputName]);
-        var logits = outputs[0];
-        var shape = logits.GetTensorTypeAndShape().Shape;
-        return tensor(logits.GetTensorDataAsSpan<float>().ToArray(), shape).to(images.device);
+        var names = observe is null ? [_outputName] : _session.OutputMetadata.Keys.ToArray();
+        using var outputs = _session.Run(runOptions, [_inputName], [input], names);
+        Tensor? result = null;
+        for (int i = 0; i < names.Length; i++)
+        {
+            if (names[i] == _outputName)
+                result = tensor(outputs[i].GetTensorDataAsSpan<float>().ToArray(), outputs[i].GetTensorTypeAndShape().Shape).to(images.device);
+            else
+                observe!(names[i], outputs[i].GetTensorDataAsSpan<float>());
+        }
+        return result!;
     }
 
     public void Dispose() => _session.Dispose();

@@ -4,6 +4,7 @@ using EMANet.Runtime.Data;
 using EMANet.Runtime.Evaluation;
 using EMANet.Runtime.IO;
 using EMANet.Runtime.Onnx;
+using EMANet.Runtime.Onnx.Quantization;
 using EMANet.Runtime.Training;
 using EMANet.Runtime.Workflows;
 using static TorchSharp.torch;
@@ -81,6 +82,7 @@ public static class Commands
     private static readonly OptionSpec[] EngineOptions =
     [
         new("--engine", "torch|onnxruntime", "What computes the logits: the TorchSharp network (torch), or ONNX Runtime on its exported graph, fused (torch)."),
+        new("--onnx", "FILE", "Run this exported model (e.g. an int8 one from emanet export --int8) in ONNX Runtime instead of exporting the weights; implies --engine onnxruntime."),
         new("--threads", "N", "ONNX Runtime's intra-op threads (default: its choice, one per core)."),
         new("--graph-optimization", "none|basic|extended|all", "ONNX Runtime's graph optimisation level (all)."),
     ];
@@ -135,6 +137,9 @@ public static class Commands
             new("--input", "CxHxW", "Input size of the graph (default: the declared one, or the checkpoint's)."),
             new("--classes", "N", "Number of classes (default: the checkpoint's, the weights' classifier, the declared)."),
             new("--dynamic", null, "Leave batch, height and width free (any size the network accepts)."),
+            new("--int8", null, "Static int8 quantization (QDQ: per-channel int8 weights, uint8 activations calibrated with MinMax), as ONNX Runtime's quantize_static; needs --calibration."),
+            new("--calibration", "SPEC", "Calibration images for --int8: the training split of this dataset (" + DatasetFactory.Usage + "), run as eval runs them."),
+            new("--calibration-images", "N", $"Calibrate on the first N images ({StaticQuantization.DefaultCalibrationImages})."),
             LayoutOption,
             NonStrictOption,
         ]);
@@ -254,8 +259,24 @@ public static class Commands
         var input = arguments.Text("--input") is { } text ? ParseShape(text) : (TensorShape?)null;
         using var network = TrainedNetwork.Load(entry, weights, arguments.Int("--classes"), Layout(arguments), !arguments.Has("--non-strict"), output.WriteLine);
         var options = new OnnxExportOptions(arguments.Has("--dynamic"), input);
-        var bytes = OnnxExporter.ExportFile(network, path, options);
         var segmentation = (ISegmentationNetwork)network;
+        var calibration = arguments.Text("--calibration");
+        var calibrationImages = arguments.Int("--calibration-images");
+        long bytes;
+        if (arguments.Has("--int8"))
+        {
+            if (calibration is null) throw new UsageException("--int8 needs --calibration SPEC (the images whose activation ranges set the int8 scales)");
+            if (calibrationImages is <= 0) throw new UsageException($"--calibration-images: {calibrationImages} is not a positive number of images");
+            var dataset = DatasetFactory.Parse(calibration, new DatasetOptions { Split = "train", Size = network.InputShape.Height });
+            var model = StaticQuantization.Quantize(network, options, dataset, WholeImageInference.For(network), calibrationImages ?? StaticQuantization.DefaultCalibrationImages);
+            bytes = OnnxExporter.WriteFile(model, path);
+            output.WriteLine(model.MetadataProps.First(p => p.Key == "quantization").Value);
+        }
+        else
+        {
+            if (calibration is not null || calibrationImages is not null) throw new UsageException("--calibration and --calibration-images are --int8 options; add --int8");
+            bytes = OnnxExporter.ExportFile(network, path, options);
+        }
         output.WriteLine($"wrote {path} ({bytes} bytes, opset {OnnxGraphBuilder.OpsetVersion}, input {(options.DynamicAxes ? $"B x {segmentation.InputShape.Channels} x H x W" : "1 x " + (input ?? segmentation.InputShape))}, {segmentation.Classes} classes)");
         return 0;
     }
@@ -285,10 +306,11 @@ public static class Commands
     /// <summary>The engine --engine names (torch by default); ONNX Runtime gets the network's export with free batch, height and width.</summary>
     private static IInferenceEngine InferenceEngine(nn.Module<Tensor, Tensor> network, ParsedArguments arguments)
     {
-        var engine = arguments.Text("--engine") ?? "torch";
+        var onnx = arguments.Text("--onnx");
+        var engine = arguments.Text("--engine") ?? (onnx is null ? "torch" : "onnxruntime");
         if (engine == "torch")
         {
-            foreach (var option in new[] { "--threads", "--graph-optimization" })
+            foreach (var option in new[] { "--threads", "--graph-optimization", "--onnx" })
                 if (arguments.Has(option)) throw new UsageException($"{option} is an ONNX Runtime option; add --engine onnxruntime");
             return new TorchInferenceEngine(network);
         }
@@ -304,7 +326,8 @@ public static class Commands
             "extended" => OnnxGraphOptimization.Extended,
             var other => throw new UsageException($"--graph-optimization '{other}': expected none, basic, extended or all"),
         };
-        return OnnxRuntimeEngine.ForNetwork(network, new OnnxRuntimeOptions(threads, level));
+        var runtime = new OnnxRuntimeOptions(threads, level);
+        return onnx is null ? OnnxRuntimeEngine.ForNetwork(network, runtime) : OnnxRuntimeEngine.ForModelFile(onnx, (ISegmentationNetwork)network, runtime);
     }
 
     private static WeightsLayout Layout(ParsedArguments arguments) => arguments.Text("--layout") switch

@@ -121,7 +121,44 @@ public class OnnxCliTests : IDisposable
         { ["predict", "fixture-emanet-small", "--weights", "FIXTURE:emanet_small.pth", "--input", "FIXTURE:emanet_small_input.npy", "--output", "m.png", "--engine", "tensorrt"], ExitCodes.Usage, "--engine 'tensorrt'" },
         { ["predict", "fixture-emanet-small", "--weights", "FIXTURE:emanet_small.pth", "--input", "FIXTURE:emanet_small_input.npy", "--output", "m.png", "--threads", "2"], ExitCodes.Usage, "--engine onnxruntime" },
         { ["predict", "fixture-emanet-small", "--weights", "FIXTURE:emanet_small.pth", "--input", "FIXTURE:emanet_small_input.npy", "--output", "m.png", "--engine", "onnxruntime", "--graph-optimization", "max"], ExitCodes.Usage, "--graph-optimization 'max'" },
+        { ["export", "fixture-emanet-small", "--weights", "FIXTURE:emanet_small.pth", "--output", "m.onnx", "--int8"], ExitCodes.Usage, "--int8 needs --calibration" },
+        { ["export", "fixture-emanet-small", "--weights", "FIXTURE:emanet_small.pth", "--output", "m.onnx", "--calibration", "synthetic"], ExitCodes.Usage, "add --int8" },
+        { ["export", "fixture-emanet-small", "--weights", "FIXTURE:emanet_small.pth", "--output", "m.onnx", "--int8", "--calibration", "synthetic", "--calibration-images", "0"], ExitCodes.Usage, "--calibration-images: 0" },
+        { ["predict", "fixture-emanet-small", "--weights", "FIXTURE:emanet_small.pth", "--input", "FIXTURE:emanet_small_input.npy", "--output", "m.png", "--onnx", "missing.onnx"], ExitCodes.Failure, "missing.onnx: no such ONNX model file" },
+        { ["predict", "fixture-emanet-small", "--weights", "FIXTURE:emanet_small.pth", "--input", "FIXTURE:emanet_small_input.npy", "--output", "m.png", "--onnx", "FIXTURE:emanet_small.pth"], ExitCodes.Failure, "not an ONNX model" },
+        { ["predict", "fixture-emanet-small", "--weights", "FIXTURE:emanet_small.pth", "--input", "FIXTURE:emanet_small_input.npy", "--output", "m.png", "--onnx", "TINY-ONNX"], ExitCodes.Failure, "exported from network 'emanet-tiny', not 'fixture-emanet-small'" },
+        { ["predict", "fixture-emanet-small", "--weights", "FIXTURE:emanet_small.pth", "--input", "FIXTURE:emanet_small_input.npy", "--output", "m.png", "--onnx", "TINY-ONNX", "--engine", "torch"], ExitCodes.Usage, "--onnx is an ONNX Runtime option" },
     };
+
+    /// <summary>An exported emanet-tiny (fresh weights): a model of another network than the fixture's.</summary>
+    private static string TinyModel(string folder)
+    {
+        var path = Path.Combine(folder, "tiny.onnx");
+        using var network = new EMANet.Models.EmaNetTiny();
+        OnnxExporter.ExportFile(network, path);
+        return path;
+    }
+
+    [Fact]
+    public void Export_int8_writes_a_model_that_eval_runs_through_onnx()
+    {
+        TorchGlobalState.Seed(22);
+        var folder = _temp.New("onnx-int8");
+        var weights = Path.Combine(folder, "tiny.safetensors");
+        using (var network = new EMANet.Models.EmaNetTiny(classes: 6))
+        {
+            FusionTests.RandomizeBatchNorms(network, 22);
+            WeightsFile.Write(weights, network.state_dict(), new Dictionary<string, string>());
+        }
+        var model = Path.Combine(folder, "tiny-int8.onnx");
+        var export = Run("export", "emanet-tiny", "--weights", weights, "--output", model, "--dynamic", "--int8", "--calibration", "synthetic", "--calibration-images", "3");
+        Assert.True(export.Exit == 0, export.Error);
+        Assert.Contains("MinMax calibration on 3 images of synthetic", export.Output);
+        var eval = Run("eval", "emanet-tiny", "--weights", weights, "--data", "synthetic", "--limit", "2", "--onnx", model);
+        Assert.True(eval.Exit == 0, eval.Error);
+        Assert.Contains("ONNX Runtime on tiny-int8.onnx", eval.Output);
+        Assert.Contains("mIoU", eval.Output);
+    }
 
     /// <summary>Weights of a fresh onnx-every-layer-test (a network with pools, which refuses inputs too small for them).</summary>
     private static string EveryLayerWeights(string folder)
@@ -137,7 +174,7 @@ public class OnnxCliTests : IDisposable
     public void Bad_input_is_one_line_with_the_CLI_exit_code(string[] args, int expectedExit, string expectedText)
     {
         var folder = _temp.New("onnx-bad");
-        var resolved = args.Select(a => a == "EVERY-LAYER" ? EveryLayerWeights(folder) : a.StartsWith("FIXTURE:", StringComparison.Ordinal) ? Fixture(a["FIXTURE:".Length..])
+        var resolved = args.Select(a => a == "EVERY-LAYER" ? EveryLayerWeights(folder) : a == "TINY-ONNX" ? TinyModel(folder) : a.StartsWith("FIXTURE:", StringComparison.Ordinal) ? Fixture(a["FIXTURE:".Length..])
             : a.EndsWith(".onnx", StringComparison.Ordinal) || a.EndsWith(".png", StringComparison.Ordinal) ? Path.Combine(folder, a) : a).ToArray();
         var (exit, _, error) = Run(resolved);
         Assert.Equal(expectedExit, exit);
