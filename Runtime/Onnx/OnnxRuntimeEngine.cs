@@ -99,7 +99,7 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine, IDisposable
             throw new InvalidDataException($"{path}: exported with {classes} classes, but the network has {network.Classes}");
         try
         {
-            return new OnnxRuntimeEngine(bytes, options) { Model = path };
+            return new OnnxRuntimeEngine(bytes, options) { Model = path, Quantized = metadata.ContainsKey("quantization") };
         }
         catch (OnnxRuntimeException e)
         {
@@ -112,8 +112,11 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine, IDisposable
     /// <summary>The model file the session runs, or null for a model given in memory.</summary>
     public string? Model { get; private init; }
 
+    /// <summary>Whether the model file says it is quantized (its "quantization" metadata, as <c>emanet export --int8</c> writes).</summary>
+    public bool Quantized { get; private init; }
+
     public string Description =>
-        $"ONNX Runtime{(Model is null ? "" : " on " + Path.GetFileName(Model))}, {(Options.Threads == 0 ? "default" : Options.Threads.ToString(CultureInfo.InvariantCulture))} threads, graph optimisation {Options.GraphOptimization.ToString().ToLowerInvariant()}";
+        $"ONNX Runtime{(Model is null ? "" : " on " + Path.GetFileName(Model) + (Quantized ? " (int8)" : ""))}, {(Options.Threads == 0 ? "default" : Options.Threads.ToString(CultureInfo.InvariantCulture))} threads, graph optimisation {Options.GraphOptimization.ToString().ToLowerInvariant()}";
 
     /// <inheritdoc />
     /// <exception cref="ArgumentException"><paramref name="images"/> is not a 4-D tensor.</exception>

@@ -229,7 +229,7 @@ public static class Commands
             strategy = new MultiScaleInference(strategy, scales is null ? [1.0] : ParseScales(scales), arguments.Has("--flip"));
         var engine = InferenceEngine(network, arguments);
         using var session = engine as IDisposable;   // an ONNX Runtime session
-        output.WriteLine($"{entry.Name} on {dataset.Name} ({dataset.Count} images), {strategy.Description}, {precision}, {engine.Description}");
+        output.WriteLine($"{entry.Name} on {dataset.Name} ({dataset.Count} images), {strategy.Description}, {(engine is TorchInferenceEngine ? precision + ", " : "")}{engine.Description}");
         var metrics = SegmentationEvaluator.Evaluate(network, dataset, strategy, arguments.Int("--limit"), engine);
         output.Write(metrics.FormatTable());
         return 0;

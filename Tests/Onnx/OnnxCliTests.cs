@@ -156,7 +156,7 @@ public class OnnxCliTests : IDisposable
         Assert.Contains("MinMax calibration on 3 images of synthetic", export.Output);
         var eval = Run("eval", "emanet-tiny", "--weights", weights, "--data", "synthetic", "--limit", "2", "--onnx", model);
         Assert.True(eval.Exit == 0, eval.Error);
-        Assert.Contains("ONNX Runtime on tiny-int8.onnx", eval.Output);
+        Assert.Contains("ONNX Runtime on tiny-int8.onnx (int8)", eval.Output);
         Assert.Contains("mIoU", eval.Output);
     }
 
