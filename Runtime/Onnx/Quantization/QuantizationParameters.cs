@@ -25,8 +25,8 @@ public readonly record struct ActivationRange(float Min, float Max)
 
 /// <summary>
 /// The affine int8 scheme of ONNX's QuantizeLinear / DequantizeLinear, <c>q = saturate(round(x / scale) + zero_point)</c>,
-/// <c>x ≈ (q - zero_point) * scale</c>, with round half to even, as the operators define it. The choices are ONNX Runtime's
-/// quantization tool's defaults for x86 CPUs (U8S8): activations uint8, asymmetric, over the calibrated range widened to hold 0;
+/// <c>x ≈ (q - zero_point) * scale</c>, with round half to even, as the operators define it. The choices are the U8S8 configuration
+/// ONNX Runtime's quantization documentation uses for CNNs on x86 CPUs (<c>quantize_static(activation_type=QUInt8, weight_type=QInt8, per_channel=True)</c>): activations uint8, asymmetric, over the calibrated range widened to hold 0;
 /// weights int8, symmetric, per output channel; biases int32 with scale input scale × weight scale and zero point 0 (what
 /// QLinearConv computes in). Weights use the restricted range [-127, 127] (TensorRT's and PyTorch's symmetric convention), so
 /// a weight's negation is representable and no product saturates int16 on CPUs without VNNI.
