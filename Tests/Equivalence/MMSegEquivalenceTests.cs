@@ -63,6 +63,16 @@ public class MMSegEquivalenceTests(Xunit.Abstractions.ITestOutputHelper log) : I
         Assert.Contains("classes: 5 (from the weights' classifier decode_head.conv_seg.weight out-channels)", output);
     }
 
+    /// <summary>The mmsegmentation and authors' fixtures through the ONNX export in ONNX Runtime: PyTorch's logits within 1e-4.</summary>
+    [Theory]
+    [InlineData("fixture-mmseg-emanet-small", "mmseg_emanet_small")]
+    [InlineData("fixture-emanet-small", "authors_emanet_small")]
+    public void PyTorchWeights_ExportedToOnnx_ReproducePyTorchsLogits_InOnnxRuntime(string network, string fixture)
+    {
+        var (output, _) = Predict(network, fixture + ".pth", fixture + "_input.npy", fixture + "_output.npy", "--engine", "onnxruntime");
+        Assert.Contains("wrote", output);
+    }
+
     [Fact]
     public void MMSegCheckpoint_WithLayoutMMSeg_PredictReproducesItsLogits() =>
         Predict("fixture-mmseg-emanet-small", "mmseg_emanet_small.pth", "mmseg_emanet_small_input.npy", "mmseg_emanet_small_output.npy", "--layout", "mmseg");
