@@ -122,7 +122,7 @@ namespace EMANet.Bench
         };
 
         /// <summary>The network to measure and, for the generated one, the same object as a <see cref="SegmentationNetwork"/> (null for the hand-written one).</summary>
-        private static (nn.Module<Tensor, Tensor> Net, SegmentationNetwork? Generated) Build(string impl, int size)
+        internal static (nn.Module<Tensor, Tensor> Net, SegmentationNetwork? Generated) Build(string impl, int size)
         {
             random.manual_seed(0);
             switch (impl)
@@ -138,7 +138,7 @@ namespace EMANet.Bench
         }
 
         /// <summary>Engine MACs and paper-convention FLOPs of emanet-r101 at this size and batch.</summary>
-        private static void Costs(Dictionary<string, object?> r, int size, int batch, double passes)
+        internal static void Costs(Dictionary<string, object?> r, int size, int batch, double passes)
         {
             var analysis = EmaNetR101.Descriptor.Analyze(new TensorShape(3, size, size));
             r["engine_macs"] = (double)analysis.Macs * batch * passes;
@@ -147,9 +147,22 @@ namespace EMANet.Bench
                                    (passes > 1 ? $"; training counts {passes} x the forward MACs (forward + backward)" : "");
         }
 
-        /// <summary>Latency of one forward pass of emanet-r101 (eval, no_grad), batch and size as given.</summary>
+        /// <summary>
+        /// Latency of one forward pass of emanet-r101 (eval, no_grad), batch and size as given; <c>--engine onnxruntime</c>:
+        /// the project's ONNX export run by ONNX Runtime (<see cref="OnnxRuntimeInference"/>).
+        /// </summary>
         public static void Infer(Options o, Dictionary<string, object?> r)
         {
+            switch (o.Str("engine", "torch"))
+            {
+                case "torch":
+                    foreach (var option in new[] { "graph-optimization", "onnx-shape" })
+                        if (o.Get(option) is not null) throw new ArgumentException($"--{option} is an ONNX Runtime option; add --engine onnxruntime");
+                    r["engine"] = "torch";
+                    break;
+                case "onnxruntime": OnnxRuntimeInference.Run(o, r); return;
+                case var other: throw new ArgumentException($"--engine '{other}': expected torch or onnxruntime");
+            }
             string impl = o.Str("impl", "generated"), precision = o.Str("precision", "fp32");
             bool fused = o.Flag("fused");
             int size = o.Int("size", 513), batch = o.Int("batch", 1), warmup = o.Int("warmup", 2), runs = o.Int("runs", 5);
@@ -222,7 +235,7 @@ namespace EMANet.Bench
             net.Dispose();
         }
 
-        private static void Fill(Dictionary<string, object?> r, Measure.Timing t, int warmup)
+        internal static void Fill(Dictionary<string, object?> r, Measure.Timing t, int warmup)
         {
             r["warmup"] = warmup;
             r["runs"] = t.Seconds.Length;

@@ -78,7 +78,12 @@ def main():
     pt0 = next((r for r in rows if r.get("tool") == "pytorch"), {})
     w(f"- TorchSharp {ts0.get('torchsharp', '?')} on libtorch {ts0.get('libtorch', '?')} ({ts0.get('dotnet', '?')}); "
       f"PyTorch {pt0.get('torch', '?')} (Debian python3-torch, Python {pt0.get('python', '?')}, BLAS_INFO={pt0.get('blas', '?')}, mkldnn={pt0.get('mkldnn', '?')})")
-    w(f"- Threads: {ts0.get('threads', '?')} intra-op for both (torch.set_num_threads), 1 inter-op; OMP/MKL/OPENBLAS_NUM_THREADS set to the same")
+    ort0 = next((r for r in rows if r.get("tool") == "onnxruntime" and not r.get("failed")), None)
+    if ort0:
+        w(f"- ONNX Runtime {ort0.get('onnxruntime', '?')} (NuGet Microsoft.ML.OnnxRuntime, native {ort0.get('onnxruntime_native', '?')}, CPU execution provider), "
+          "through the project's exporter and `OnnxRuntimeEngine` in the same bench process type as the TorchSharp rows")
+    w(f"- Threads: {ts0.get('threads', '?')} intra-op for both (torch.set_num_threads), 1 inter-op; OMP/MKL/OPENBLAS_NUM_THREADS set to the same"
+      + ("; ONNX Runtime: the same count as its session's intra-op threads" if ort0 else ""))
     w(f"- Load gate: each timed configuration's process started only when the 1-minute load average was below {max_load}. "
       "The tables give the 1-minute load read inside the process once the runtime and libtorch were up (process start-up adds a little; "
       "where run.sh recorded it, the gate's reading comes first, as gate / in-process). **under load** marks a configuration that waited "
@@ -100,34 +105,57 @@ def main():
     w(f"\nLoad at start: TorchSharp {load(by.get('ts-ceilings', {}))}, PyTorch {load(by.get('pt-ceilings', {}))}"
       + (f", PyTorch + OpenBLAS {load(by['pt-openblas-ceilings'])}" if 'pt-openblas-ceilings' in by else "") + ".\n")
 
-    def perf_table(labels, title):
-        """One row per configuration; the name gets " + OpenBLAS" for the PyTorch-on-OpenBLAS runs."""
-        w(f"| configuration | input | median s | min s | max s | achieved GFLOP/s | % of own 3x3-conv ceiling (same dtype) | peak RSS MiB | RSS over baseline MiB | load at start |")
-        w("|---|---|---|---|---|---|---|---|---|---|")
+    def perf_table(labels, title, extra=()):
+        """One row per configuration; the name gets " + OpenBLAS" for the PyTorch-on-OpenBLAS runs.
+        extra: (header, function of the row giving the cell text) columns appended before the load."""
+        headers = ["configuration", "input", "median s", "min s", "max s", "achieved GFLOP/s", "% of own 3x3-conv ceiling (same dtype)",
+                   "peak RSS MiB", "RSS over baseline MiB"] + [h for h, _ in extra] + ["load at start"]
+        w("| " + " | ".join(headers) + " |")
+        w("|" + "---|" * len(headers))
         for label in labels:
             r = by.get(label)
             if not r:
                 continue
             if r.get("failed"):
-                w(f"| {label} | | failed: {r.get('log_tail', '').strip().splitlines()[-1] if r.get('log_tail') else ''} | | | | | | | |")
+                w(f"| {label} | | failed: {r.get('log_tail', '').strip().splitlines()[-1] if r.get('log_tail') else ''} |" + " |" * (len(headers) - 3))
                 continue
             ceiling_label = "pt-openblas-ceilings" if "openblas" in label else ("pt-ceilings" if r.get("tool") == "pytorch" else "ts-ceilings")
-            own = ceil.get((ceiling_label, "conv3x3_256_65", r.get("precision", "fp32")))
+            # ONNX Runtime runs its own kernels (MLAS), not libtorch's: no libtorch ceiling applies.
+            own = None if r.get("tool") == "onnxruntime" else ceil.get((ceiling_label, "conv3x3_256_65", r.get("precision", "fp32")))
             pct = 100 * r["achieved_gflops"] / own if own else None
             name = r.get('config', label) + (" + OpenBLAS" if "openblas" in label else "")
-            w(f"| {name} | {r.get('input', '')} | {fmt(r['median_s'])} | {fmt(r['min_s'])} | {fmt(r['max_s'])} | "
-              f"{fmt(r['achieved_gflops'], 1)} | {fmt(pct, 0)} | {mib(r.get('rss_peak_bytes'))} | "
-              f"{mib(r.get('rss_peak_bytes', 0) - r.get('rss_baseline_bytes', 0))} | {load(r)} |")
+            cells = [name, r.get('input', ''), fmt(r['median_s']), fmt(r['min_s']), fmt(r['max_s']), fmt(r['achieved_gflops'], 1), fmt(pct, 0),
+                     mib(r.get('rss_peak_bytes')), mib(r.get('rss_peak_bytes', 0) - r.get('rss_baseline_bytes', 0))]
+            cells += [f(r) for _, f in extra] + [load(r)]
+            w("| " + " | ".join(cells) + " |")
 
     w("## Inference: emanet-r101, batch 1, 3x513x513, eval, no_grad\n")
     w("Warm-up runs, then the median of N timed runs (counts in the JSON). `generated` is the module the source generator writes; "
       "`handwritten` is bench/HandWrittenEmaNet.cs (plain TorchSharp, same weights layout); `pytorch` is bench/pytorch/emanet_reference.py. "
       "fused = batch norms folded into the convolutions (`FuseForInference()`; PyTorch: `fuse_conv_bn_eval`); bf16 = weights, buffers and activations in bfloat16, logits cast back to float32; "
       "channels-last = convolution weights stored NHWC-strided (TorchSharp: `ToChannelsLast()`, a permute-copy-permute since it has no `to(memory_format)`; PyTorch: `model.to(memory_format=torch.channels_last)` and a channels-last input).\n")
-    perf_table(["ts-gen-fp32-unfused", "ts-gen-fp32-fused", "ts-gen-bf16-fused", "ts-gen-fp32-fused-cl", "ts-gen-bf16-fused-cl", "ts-hand-fp32-unfused",
-                "pt-fp32-unfused", "pt-fp32-fused", "pt-bf16-fused", "pt-fp32-fused-cl", "pt-bf16-fused-cl",
-                "pt-openblas-fp32-unfused", "pt-openblas-fp32-fused", "pt-openblas-fp32-fused-cl"], "inference")
+    w("`onnxruntime` rows (`ort-*`): the same generated network, exported by the project's exporter (`OnnxExporter`: fused, opset 17; "
+      "fixed 1x3xHxW input unless the row says dynamic) and run by the project's `OnnxRuntimeEngine` (the engine of `emanet predict --engine onnxruntime`; "
+      "the time includes its copies of the input and logits). Their export and session-creation seconds and model bytes are in the JSON; "
+      "the TorchSharp network is disposed after the export, so their RSS after build is the session's.\n")
+    baseline = "ort-fp32"
+    inference_labels = ["ts-gen-fp32-unfused", "ts-gen-fp32-fused", "ts-gen-bf16-fused", "ts-gen-fp32-fused-cl", "ts-gen-bf16-fused-cl", "ts-hand-fp32-unfused",
+                        "ort-fp32", "ort-fp32-extended", "ort-fp32-dynamic"]
+    inference_labels += sorted(l for l in by if l and l.startswith("ort-") and l not in inference_labels)   # e.g. an int8 row
+    inference_labels += ["pt-fp32-unfused", "pt-fp32-fused", "pt-bf16-fused", "pt-fp32-fused-cl", "pt-bf16-fused-cl",
+                         "pt-openblas-fp32-unfused", "pt-openblas-fp32-fused", "pt-openblas-fp32-fused-cl"]
+    base_median = med(baseline)
+
+    def vs_baseline(r):
+        return fmt(r["median_s"] / base_median, 2) if base_median and r.get("median_s") else ""
+
+    perf_table(inference_labels, "inference",
+               extra=[("RSS after build MiB", lambda r: mib(r.get("rss_after_build_bytes"))),
+                      ("time vs ONNX Runtime fp32", vs_baseline)])
     w("")
+    if base_median:
+        w(f"\"time vs ONNX Runtime fp32\" = the row's median / the median of `{baseline}` ({base_median:.3f} s) in this run: below 1 = faster than ONNX Runtime. "
+          "RSS after build: `VmRSS` once the model is ready to run (after fusion, casts and, for ONNX Runtime, the session's creation), before the first forward.\n")
     w("Achieved GFLOP/s = 2 x MACs / median time (a multiply-add counted as 2 FLOP); MACs are the engine's "
       "(`EmaNetR101.Descriptor.Analyze(...)`: convolutions and the EM matrix products; 237.95 G at 513x513). The paper's "
       "\"FLOPs\" (multiply-add = 1, plus BN/ReLU/pool terms) are also in the JSON (`engine_paper_flops`). The PyTorch script counts "
@@ -156,6 +184,12 @@ def main():
     ratio("pt-fp32-fused-cl", "ts-gen-fp32-fused-cl", "PyTorch (Debian) / TorchSharp generated, fp32 fused channels-last")
     ratio("pt-bf16-fused-cl", "ts-gen-bf16-fused-cl", "PyTorch (Debian) / TorchSharp generated, bf16 fused channels-last")
     ratio("pt-openblas-fp32-fused-cl", "ts-gen-fp32-fused-cl", "PyTorch + OpenBLAS / TorchSharp generated, fp32 fused channels-last")
+    ratio("ort-fp32", "ts-gen-fp32-fused-cl", "ONNX Runtime fp32 / TorchSharp generated fp32 fused channels-last (above 1: TorchSharp faster)")
+    ratio("ort-fp32", "ts-gen-fp32-fused", "ONNX Runtime fp32 / TorchSharp generated fp32 fused")
+    ratio("ort-fp32", "ts-gen-bf16-fused-cl", "ONNX Runtime fp32 / TorchSharp generated bf16 fused channels-last")
+    ratio("ort-fp32", "ort-fp32-extended", "ONNX Runtime fp32, graph optimisation all / extended")
+    ratio("ort-fp32-dynamic", "ort-fp32", "ONNX Runtime fp32, dynamic-shape export (emanet predict's) / fixed-shape export")
+    ratio("pt-fp32-fused-cl", "ort-fp32", "PyTorch (Debian) fp32 fused channels-last / ONNX Runtime fp32")
     ratio("pt-train", "ts-gen-train", "training step: PyTorch (Debian) / TorchSharp generated")
     ratio("pt-openblas-train", "ts-gen-train", "training step: PyTorch + OpenBLAS / TorchSharp generated")
     ratio("ts-hand-train", "ts-gen-train", "training step: hand-written / generated")
@@ -164,6 +198,22 @@ def main():
     ratio("pt-train", "ts-gen-train-bf16-mixed", "training step: PyTorch (Debian) fp32 / TorchSharp generated bf16-mixed")
     ratio("pt-train-bf16-mixed", "ts-gen-train-bf16-mixed", "training step: PyTorch (Debian) autocast bf16 / TorchSharp generated bf16-mixed (above 1: ours faster)")
     w("")
+    # The goal of issue 13: the project's fastest fp32 path at least as fast as ONNX Runtime fp32 in the same run.
+    torch_fp32 = [(med(l), l) for l in ("ts-gen-fp32-unfused", "ts-gen-fp32-fused", "ts-gen-fp32-fused-cl") if med(l)]
+    ort_fp32 = [(r["median_s"], l) for l, r in by.items()
+                if l and r.get("tool") == "onnxruntime" and r.get("precision") == "fp32" and not r.get("failed") and r.get("median_s")]
+    goal = None
+    if torch_fp32 and base_median:
+        best_s, best = min(torch_fp32)
+        ort_s, ort = min(ort_fp32)
+        goal = {"fastest_torchsharp_fp32": best, "median_s": best_s, "onnxruntime_fp32": baseline, "onnxruntime_median_s": base_median,
+                "ratio": best_s / base_median, "torchsharp_at_least_as_fast": best_s <= base_median,
+                "fastest_onnxruntime_fp32": ort, "fastest_onnxruntime_median_s": ort_s, "ratio_to_fastest_onnxruntime": best_s / ort_s}
+        w(f"**Fastest fp32 path against ONNX Runtime fp32 (same run):** TorchSharp's fastest fp32 row `{best}` {best_s:.3f} s against "
+          f"`{baseline}` {base_median:.3f} s: {best_s / base_median:.3f} x its time "
+          f"({'TorchSharp at least as fast' if best_s <= base_median else 'ONNX Runtime faster'})"
+          + (f"; against the fastest ONNX Runtime fp32 row `{ort}` {ort_s:.3f} s: {best_s / ort_s:.3f} x" if ort != baseline else "")
+          + f". The project's fastest fp32 path in this run (ONNX Runtime through the project included): `{min(torch_fp32 + ort_fp32)[1]}`.\n")
 
     w("## Training step: emanet-r101, batch 2, 3x257x257\n")
     w("forward + cross-entropy (ignore 255) + backward + SGD step (lr 0.009, momentum 0.9, weight decay 1e-4) + EMA bases update; "
@@ -251,7 +301,8 @@ def main():
     with open(out + ".md", "w") as f:
         f.write("\n".join(md) + "\n")
     with open(out + ".json", "w") as f:
-        json.dump({"machine": m, "commit": os.environ.get("BENCH_COMMIT") or sh("git rev-parse --short HEAD"), "max_load": max_load, "ratios": ratios, "commands": commands, "results": rows}, f, indent=1)
+        json.dump({"machine": m, "commit": os.environ.get("BENCH_COMMIT") or sh("git rev-parse --short HEAD"), "max_load": max_load, "ratios": ratios,
+                   "inference_baseline": {"label": baseline, "median_s": base_median}, "fastest_fp32_vs_onnxruntime": goal, "commands": commands, "results": rows}, f, indent=1)
 
 
 if __name__ == "__main__":

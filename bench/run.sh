@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every benchmark of bench/README.md on this machine, TorchSharp (this repository) and
+# Runs every benchmark of bench/README.md on this machine, TorchSharp (this repository), ONNX Runtime (the project's export) and
 # PyTorch (bench/pytorch/emanet_reference.py) with the same thread count, one process per
 # configuration (so each peak RSS is that configuration's), each timed run started only when the
 # 1-minute load average is below BENCH_MAX_LOAD; then writes bench/results/<date>-<machine>.md and .json.
@@ -116,6 +116,10 @@ measure ts-gen-bf16-fused     1 "${ts[@]}" infer --impl generated --precision bf
 measure ts-gen-fp32-fused-cl  1 "${ts[@]}" infer --impl generated --precision fp32 --fused --channels-last --threads "$threads" "${I[@]}"
 measure ts-gen-bf16-fused-cl  1 "${ts[@]}" infer --impl generated --precision bf16 --fused --channels-last --threads "$threads" "${I[@]}"
 measure ts-hand-fp32-unfused  1 "${ts[@]}" infer --impl handwritten --precision fp32 --threads "$threads" "${I[@]}"
+# ONNX Runtime through the project (OnnxExporter + OnnxRuntimeEngine, as `emanet predict --engine onnxruntime`), fixed-shape export,
+# --threads as its intra-op threads: the baseline of the report's "time vs ONNX Runtime fp32" column.
+measure ort-fp32              1 "${ts[@]}" infer --engine onnxruntime --precision fp32 --threads "$threads" "${I[@]}"
+measure ort-fp32-extended     1 "${ts[@]}" infer --engine onnxruntime --precision fp32 --graph-optimization extended --threads "$threads" "${I[@]}"
 measure pt-fp32-unfused       1 "${pt[@]}" infer --precision fp32 --threads "$threads" "${I[@]}"
 measure pt-fp32-fused         1 "${pt[@]}" infer --precision fp32 --fused --threads "$threads" "${I[@]}"
 measure pt-bf16-fused         1 "${pt[@]}" infer --precision bf16 --fused --threads "$threads" "${I[@]}"
