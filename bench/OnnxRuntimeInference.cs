@@ -3,6 +3,7 @@ using System.Reflection;
 using EMANet.Runtime.Networks;
 using EMANet.Runtime.Onnx;
 using EMANet.Runtime.Onnx.Proto;
+using EMANet.Runtime.Onnx.Quantization;
 using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
 using static TorchSharp.torch;
@@ -16,7 +17,9 @@ namespace EMANet.Bench;
 /// harness (<see cref="Measure.Time"/>) and cost fields as the TorchSharp inference rows.
 /// </summary>
 /// <remarks>
-/// Options: <c>--precision fp32</c> (bf16 is refused: a TorchSharp setting, the export is float32);
+/// Options: <c>--precision fp32|int8</c> (bf16 is refused: a TorchSharp setting, the export is float32; int8 = the static QDQ
+/// model of <see cref="StaticQuantization"/>, calibrated on <c>--calibration-images N</c> random images, 2 by default: latency only);
+/// <c>--network emanet-r101|emanet-tiny</c>;
 /// <c>--onnx-shape fixed|dynamic</c> (fixed, default: the graph's input is 1 x 3 x size x size, the fair latency case;
 /// dynamic: free batch, height and width, as <see cref="OnnxRuntimeEngine.ForNetwork"/> exports for <c>emanet predict</c>);
 /// <c>--graph-optimization none|basic|extended|all</c> (all); <c>--threads N</c> = ONNX Runtime's intra-op threads.
@@ -28,8 +31,8 @@ internal static class OnnxRuntimeInference
         string precision = o.Str("precision", "fp32");
         if (precision == "bf16")
             throw new ArgumentException("--precision bf16 is a TorchSharp setting; --engine onnxruntime runs the float32 export (--precision fp32)");
-        if (precision != "fp32")
-            throw new ArgumentException($"--precision '{precision}': --engine onnxruntime runs fp32 (int8 needs the static quantizer, EMANet.Runtime.Onnx.Quantization)");
+        if (precision is not ("fp32" or "int8"))
+            throw new ArgumentException($"--precision '{precision}': --engine onnxruntime runs fp32 or int8 (the static QDQ quantizer)");
         if (o.Str("impl", "generated") != "generated")
             throw new ArgumentException("--engine onnxruntime exports the generated network (--impl generated)");
         if (o.Flag("channels-last"))
@@ -51,7 +54,8 @@ internal static class OnnxRuntimeInference
         if (batch != 1 && !dynamic)
             throw new ArgumentException($"--batch {batch}: a fixed-size export is batch 1; add --onnx-shape dynamic");
 
-        var (net, _) = Modes.Build("generated", size);
+        string network = o.Str("network", "emanet-r101");
+        var (net, _) = Modes.Build("generated", size, network);
         net.eval();
         r["rss_after_network_bytes"] = Measure.ProcStatusBytes("VmRSS");
 
@@ -62,9 +66,21 @@ internal static class OnnxRuntimeInference
         r["export_s"] = clock.Elapsed.TotalSeconds;
         r["model_bytes"] = model.LongLength;
         net.Dispose();   // the session holds its own copy of the weights
-        // An int8 row quantizes here: model = (the QDQ model of fp32Model calibrated on a few batches).ToByteArray(),
-        // with its seconds and bytes recorded beside export_s and model_bytes; the session below then runs it.
-
+        if (precision == "int8")
+        {
+            // Latency only: MinMax calibration on a few random normal images (the scales change no kernel's work; accuracy is
+            // measured on a trained network in results/int8.md).
+            int calibration = o.Int("calibration-images", 2);
+            clock.Restart();
+            random.manual_seed(2);
+            var batches = Enumerable.Range(0, calibration).Select(_ => randn(1, 3, size, size)).ToArray();
+            var quantized = StaticQuantization.Quantize(fp32Model, batches, $"{calibration} random normal images");
+            foreach (var b in batches) b.Dispose();
+            model = quantized.ToByteArray();
+            r["quantize_s"] = clock.Elapsed.TotalSeconds;
+            r["calibration_images"] = calibration;
+            r["quantized_model_bytes"] = model.LongLength;
+        }
         clock.Restart();
         using var engine = new OnnxRuntimeEngine(model, new OnnxRuntimeOptions(threads, level));
         r["session_create_s"] = clock.Elapsed.TotalSeconds;
@@ -83,13 +99,14 @@ internal static class OnnxRuntimeInference
         r["engine_description"] = engine.Description;
         r["graph_optimization"] = level.ToString().ToLowerInvariant();
         r["onnx_shape"] = shapeMode;
-        r["config"] = $"infer onnxruntime {precision} (project export, {shapeMode} shape, graph optimisation {r["graph_optimization"]})";
+        r["network"] = network;
+        r["config"] = $"infer{(network == "emanet-r101" ? "" : " " + network)} onnxruntime {precision} (project export, {shapeMode} shape, graph optimisation {r["graph_optimization"]})";
         r["impl"] = "generated"; r["precision"] = precision; r["fused"] = true; r["channels_last"] = false;
         r["input"] = $"{batch}x3x{size}x{size}";
         random.manual_seed(1);
         using var x = randn(batch, 3, size, size);
         var t = Measure.Time(() => { using var y = engine.Logits(x); }, warmup, runs, (string)r["config"]!);
-        Modes.Costs(r, size, batch, 1);
+        Modes.Costs(r, size, batch, 1, network);
         Modes.Fill(r, t, warmup);
     }
 }

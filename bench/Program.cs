@@ -122,14 +122,21 @@ namespace EMANet.Bench
         };
 
         /// <summary>The network to measure and, for the generated one, the same object as a <see cref="SegmentationNetwork"/> (null for the hand-written one).</summary>
-        internal static (nn.Module<Tensor, Tensor> Net, SegmentationNetwork? Generated) Build(string impl, int size)
+        internal static (nn.Module<Tensor, Tensor> Net, SegmentationNetwork? Generated) Build(string impl, int size, string network = "emanet-r101")
         {
             random.manual_seed(0);
             switch (impl)
             {
                 case "generated":
-                    var generated = new EmaNetR101(Classes, new TensorShape(3, size, size));
+                    SegmentationNetwork generated = network switch
+                    {
+                        "emanet-r101" => new EmaNetR101(Classes, new TensorShape(3, size, size)),
+                        "emanet-tiny" => new EmaNetTiny(Classes, new TensorShape(3, size, size)),
+                        _ => throw new ArgumentException($"--network must be emanet-r101 or emanet-tiny, not '{network}'"),
+                    };
                     return (generated, generated);
+                case "handwritten" when network != "emanet-r101":
+                    throw new ArgumentException("--impl handwritten is emanet-r101");
                 case "handwritten":
                     return (new HandWrittenEmaNet(Classes), null);
                 default:
@@ -137,10 +144,10 @@ namespace EMANet.Bench
             }
         }
 
-        /// <summary>Engine MACs and paper-convention FLOPs of emanet-r101 at this size and batch.</summary>
-        internal static void Costs(Dictionary<string, object?> r, int size, int batch, double passes)
+        /// <summary>Engine MACs and paper-convention FLOPs of the network (emanet-r101 or emanet-tiny) at this size and batch.</summary>
+        internal static void Costs(Dictionary<string, object?> r, int size, int batch, double passes, string network = "emanet-r101")
         {
-            var analysis = EmaNetR101.Descriptor.Analyze(new TensorShape(3, size, size));
+            var analysis = (network == "emanet-tiny" ? EmaNetTiny.Descriptor : EmaNetR101.Descriptor).Analyze(new TensorShape(3, size, size), Classes);
             r["engine_macs"] = (double)analysis.Macs * batch * passes;
             r["engine_paper_flops"] = (double)analysis.Flops * batch * passes;
             r["flop_convention"] = "achieved GFLOP/s = 2 * engine MACs (one multiply-add = 2 FLOP) / median time" +
@@ -163,23 +170,23 @@ namespace EMANet.Bench
                 case "onnxruntime": OnnxRuntimeInference.Run(o, r); return;
                 case var other: throw new ArgumentException($"--engine '{other}': expected torch or onnxruntime");
             }
-            string impl = o.Str("impl", "generated"), precision = o.Str("precision", "fp32");
+            string impl = o.Str("impl", "generated"), precision = o.Str("precision", "fp32"), network = o.Str("network", "emanet-r101");
             bool fused = o.Flag("fused");
             int size = o.Int("size", 513), batch = o.Int("batch", 1), warmup = o.Int("warmup", 2), runs = o.Int("runs", 5);
-            var (net, generated) = Build(impl, size);
+            var (net, generated) = Build(impl, size, network);
             net.eval();
             if (fused) (generated ?? throw new ArgumentException("--fused needs the generated network")).FuseForInference();
             bool channelsLast = o.Flag("channels-last");
             if (precision is not ("fp32" or "bf16")) throw new ArgumentException("--precision must be fp32 or bf16");
             net.ForInference(precision == "bf16" ? InferencePrecision.BFloat16 : InferencePrecision.Float32, channelsLast);
             r["rss_after_build_bytes"] = Measure.ProcStatusBytes("VmRSS");
-            r["config"] = $"infer {impl} {precision} {(fused ? "fused" : "unfused")}{(channelsLast ? " channels-last" : "")}";
-            r["impl"] = impl; r["precision"] = precision; r["fused"] = fused; r["channels_last"] = channelsLast;
+            r["config"] = $"infer{(network == "emanet-r101" ? "" : " " + network)} {impl} {precision} {(fused ? "fused" : "unfused")}{(channelsLast ? " channels-last" : "")}";
+            r["impl"] = impl; r["precision"] = precision; r["fused"] = fused; r["channels_last"] = channelsLast; r["network"] = network;
             r["input"] = $"{batch}x3x{size}x{size}";
             random.manual_seed(1);
             using var x = randn(batch, 3, size, size);
             var t = Measure.Time(() => { using var y = net.Predict(x); }, warmup, runs, (string)r["config"]!);
-            Costs(r, size, batch, 1);
+            Costs(r, size, batch, 1, network);
             Fill(r, t, warmup);
             net.Dispose();
         }

@@ -120,6 +120,9 @@ measure ts-hand-fp32-unfused  1 "${ts[@]}" infer --impl handwritten --precision 
 # --threads as its intra-op threads: the baseline of the report's "time vs ONNX Runtime fp32" column.
 measure ort-fp32              1 "${ts[@]}" infer --engine onnxruntime --precision fp32 --threads "$threads" "${I[@]}"
 measure ort-fp32-extended     1 "${ts[@]}" infer --engine onnxruntime --precision fp32 --graph-optimization extended --threads "$threads" "${I[@]}"
+# int8: the static QDQ model (EMANet.Runtime.Onnx.Quantization) of the same export, calibrated on 2 random images (latency only;
+# accuracy on a trained network: results/int8.md).
+measure ort-int8              1 "${ts[@]}" infer --engine onnxruntime --precision int8 --threads "$threads" "${I[@]}"
 measure pt-fp32-unfused       1 "${pt[@]}" infer --precision fp32 --threads "$threads" "${I[@]}"
 measure pt-fp32-fused         1 "${pt[@]}" infer --precision fp32 --fused --threads "$threads" "${I[@]}"
 measure pt-bf16-fused         1 "${pt[@]}" infer --precision bf16 --fused --threads "$threads" "${I[@]}"
@@ -130,6 +133,13 @@ if (( have_openblas )); then
   measure pt-openblas-fp32-fused   1 "${ptob[@]}" infer --precision fp32 --fused --threads "$threads" "${I[@]}"
   measure pt-openblas-fp32-fused-cl 1 "${ptob[@]}" infer --precision fp32 --fused --channels-last --threads "$threads" "${I[@]}"
 fi
+
+# The fashion-mnist network of results/int8.md at its size: TorchSharp fp32 and bf16, ONNX Runtime fp32 and int8.
+if [[ $quick == 1 ]]; then Y=(--size 129 --warmup 1 --runs 3); else Y=(--size 129 --warmup 5 --runs 30); fi
+measure tiny-ts-fp32-fused-cl 1 "${ts[@]}" infer --network emanet-tiny --impl generated --precision fp32 --fused --channels-last --threads "$threads" "${Y[@]}"
+measure tiny-ts-bf16-fused-cl 1 "${ts[@]}" infer --network emanet-tiny --impl generated --precision bf16 --fused --channels-last --threads "$threads" "${Y[@]}"
+measure tiny-ort-fp32         1 "${ts[@]}" infer --network emanet-tiny --engine onnxruntime --precision fp32 --threads "$threads" "${Y[@]}"
+measure tiny-ort-int8         1 "${ts[@]}" infer --network emanet-tiny --engine onnxruntime --precision int8 --calibration-images 8 --threads "$threads" "${Y[@]}"
 
 measure ts-gen-train          1 "${ts[@]}" train --impl generated --threads "$threads" "${T[@]}"
 measure ts-hand-train         1 "${ts[@]}" train --impl handwritten --threads "$threads" "${T[@]}"
