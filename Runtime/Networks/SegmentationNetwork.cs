@@ -90,8 +90,8 @@ public abstract class SegmentationNetwork : nn.Module<Tensor, Tensor>, ISegmenta
     /// <summary>
     /// Mixed-precision training (TorchSharp has no autocast): with <see cref="TrainingPrecision.BFloat16Mixed"/> each
     /// convolution of the network computes in bfloat16 on bf16 casts of its input and float32 weights and returns
-    /// bfloat16, so batch norm, ReLU, residual adds and upsampling run on bf16 activations (as under autocast); the EM
-    /// iterations and the loss cast up to float32, and the parameters and their gradients stay float32. A setting of each
+    /// bfloat16, so batch norm, ReLU, residual adds, the EM iterations and upsampling run on bf16 activations (as under
+    /// autocast); the loss casts up to float32, and the parameters, their gradients and the EM bases stay float32. A setting of each
     /// convolution (<see cref="Conv2d.ComputeDtype"/>, <see cref="MixedPrecision.Apply"/>), not of the forward. Set before training.
     /// </summary>
     /// <exception cref="InvalidOperationException">A precision other than float32 on a network fused for inference.</exception>
