@@ -243,7 +243,7 @@ def main():
       "achieved GFLOP/s counts 3 x the forward MACs (forward + backward).\n")
     w("`flat-sgd`: the trainer's FlatSgd (one flat buffer per parameter group) instead of TorchSharp's SGD; "
       "`bf16-mixed`: `SetTrainingPrecision(BFloat16Mixed)`, convolutions in bf16 on casts of the float32 master weights, "
-      "activations between them in bf16 (as autocast), EM iterations, loss and optimizer in float32; PyTorch's `bf16-mixed` is "
+      "activations between them and the EM iterations in bf16 (as autocast), loss and optimizer in float32; PyTorch's `bf16-mixed` is "
       "`torch.autocast(\"cpu\", bfloat16)` around the forward and the loss on `logits.float()`.\n")
     perf_table(["ts-gen-train", "ts-gen-train-flat", "ts-gen-train-bf16-mixed", "ts-hand-train", "pt-train", "pt-train-bf16-mixed", "pt-openblas-train"], "train")
     w("")

@@ -132,10 +132,13 @@ public sealed class EmaUnit : FusableBlock
     {
         ThrowIfFusedInTraining();
         using var scope = NewDisposeScope();
-        var x = (conv1 is null ? input : conv1.call(input)).to(BasesBuffer.dtype);   // B x C x H x W; the EM iterations run in float32 (bf16 under mixed precision)
+        // The EM iterations and the reconstruction run in the features' type: float32, or bfloat16 under mixed precision
+        // (conv1, or the convolution before an MMSeg-style unit, returns bf16 there), as under PyTorch's CPU autocast (bmm
+        // is on its bf16 list; softmax, the sums and norms then follow their bf16 input); the float32 bases buffer is cast to it.
+        var x = conv1 is null ? input : conv1.call(input);          // B x C x H x W
         long b = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3];
         x = x.view(b, c, h * w);                                    // B x C x N
-        var current = BasesBuffer.expand(b, -1, -1);                // B x C x K (the authors repeat; a view suffices)
+        var current = BasesBuffer.to(x.dtype).expand(b, -1, -1);    // B x C x K (the authors repeat; a view suffices)
         Tensor z = null!;
         using (no_grad())
         {

@@ -7,8 +7,9 @@ namespace EMANet.Runtime.Blocks;
 /// Mixed-precision training as a setting of the module tree: in training-mode forwards every
 /// <see cref="Conv2d"/> computes in bfloat16 on casts of its float32 master weights and returns bf16,
 /// so the activations between convolutions stay bf16 (what PyTorch's CPU autocast does; TorchSharp has
-/// none); the EM iterations and the loss cast up to float32, and the parameters, gradients and the
-/// optimizer stay float32 (<see cref="TrainingPrecision.BFloat16Mixed"/>).
+/// none); the EM iterations run on those bf16 features (<see cref="EmaUnit"/>), the loss casts up to
+/// float32, and the parameters, gradients and the optimizer stay float32
+/// (<see cref="TrainingPrecision.BFloat16Mixed"/>).
 /// </summary>
 /// <remarks>
 /// Why a per-convolution setting and not a dtype handed through every forward: the blocks and the

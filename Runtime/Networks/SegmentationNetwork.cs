@@ -90,9 +90,9 @@ public abstract class SegmentationNetwork : nn.Module<Tensor, Tensor>, ISegmenta
     /// <summary>
     /// Mixed-precision training (TorchSharp has no autocast): with <see cref="TrainingPrecision.BFloat16Mixed"/> each
     /// convolution of the network computes in bfloat16 on bf16 casts of its input and float32 weights and returns
-    /// float32; batch norm, the EM iterations, upsampling and the loss stay float32, and so do the parameters and their
-    /// gradients. A setting of each convolution (<see cref="Conv2d.ComputeDtype"/>, <see cref="MixedPrecision.Apply"/>),
-    /// not of the forward. Set before training.
+    /// bfloat16, so batch norm, ReLU, residual adds, the EM iterations and upsampling run on bf16 activations (as under
+    /// autocast); the loss casts up to float32, and the parameters, their gradients and the EM bases stay float32. A setting of each
+    /// convolution (<see cref="Conv2d.ComputeDtype"/>, <see cref="MixedPrecision.Apply"/>), not of the forward. Set before training.
     /// </summary>
     /// <exception cref="InvalidOperationException">A precision other than float32 on a network fused for inference.</exception>
     public void SetTrainingPrecision(TrainingPrecision precision)

@@ -16,9 +16,9 @@ public enum TrainingPrecision
     /// computes in bfloat16 on bf16 casts of its input and its float32 master weights and hands its
     /// bf16 result on, so the activations between convolutions (batch norm with float32 parameters
     /// and statistics, ReLU, pooling, residual adds, concatenation, upsampling) stay bfloat16 and
-    /// are kept for backward at half the size, as under autocast. The EM iterations cast up and run in
-    /// float32, the loss is computed on float32 logits, and the parameters, their gradients and the
-    /// optimizer stay float32. bf16 has float32's exponent range, so no loss scaling is needed.
+    /// are kept for backward at half the size, as under autocast. The EM iterations run on those bf16
+    /// features in bf16 (autocast runs bmm in bf16) with the float32 bases cast to it, the loss is computed
+    /// on float32 logits, and the parameters, their gradients, the bases and the optimizer stay float32. bf16 has float32's exponent range, so no loss scaling is needed.
     /// Evaluation-mode forwards (validation, prediction) compute in float32, as mmengine's validation
     /// loop does by default after AMP training.
     /// </summary>

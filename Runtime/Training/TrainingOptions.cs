@@ -89,8 +89,8 @@ public sealed record TrainingOptions
     public string Device { get; init; } = "auto";
 
     /// <summary>
-    /// "fp32", or "bf16-mixed": convolutions in bfloat16 on casts of float32 master weights, batch
-    /// norm, the EM iterations and the loss in float32 (see <see cref="Networks.TrainingPrecision"/>).
+    /// "fp32", or "bf16-mixed": convolutions in bfloat16 on casts of float32 master weights, the
+    /// activations and the EM iterations in bfloat16, the loss in float32 (see <see cref="Networks.TrainingPrecision"/>).
     /// Like the device, not part of the recipe: a run may resume in another precision.
     /// </summary>
     public string Precision { get; init; } = "fp32";

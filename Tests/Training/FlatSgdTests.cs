@@ -145,6 +145,54 @@ public class FlatSgdTests
         AssertAliased(flat);
     }
 
+    /// <summary>
+    /// Groups larger than the CPU step's chunk (2^20 elements; the last chunk partial): the chunked update gives exactly
+    /// TorchSharp's SGD, with weight decay (through the scratch buffer) and without, momentum and a changing learning rate.
+    /// </summary>
+    [Fact]
+    public void Groups_larger_than_a_cpu_chunk_match_torchsharp_sgd_exactly()
+    {
+        TorchGlobalState.Seed(11);
+        var sizes = new long[] { 700_000, 1_000, 900_001 };   // 1,601,001 elements a group: one whole chunk and a partial one
+        Parameter[] NewParameters(long seed)
+        {
+            using var generator = new torch.Generator((ulong)seed);
+            return sizes.Select(n => new Parameter(randn(new long[] { n }, generator: generator))).ToArray();
+        }
+        var referenceDecayed = NewParameters(1);
+        var referencePlain = NewParameters(2);
+        var flatDecayed = NewParameters(1);
+        var flatPlain = NewParameters(2);
+        using var reference = optim.SGD(new List<SGD.ParamGroup>
+        {
+            new(referenceDecayed, lr: 0.1, momentum: 0.9, weight_decay: 1e-2),
+            new(referencePlain, lr: 0.1, momentum: 0.9, weight_decay: 0),
+        }, 0.1, momentum: 0.9);
+        using var flat = new FlatSgd(new List<SGD.ParamGroup>
+        {
+            new(flatDecayed, lr: 0.1, momentum: 0.9, weight_decay: 1e-2),
+            new(flatPlain, lr: 0.1, momentum: 0.9, weight_decay: 0),
+        }, 0.1, momentum: 0.9);
+        for (var step = 0; step < 3; step++)
+        {
+            foreach (var (optimizer, parameters) in new (SGD, Parameter[])[] { (reference, referenceDecayed.Concat(referencePlain).ToArray()), (flat, flatDecayed.Concat(flatPlain).ToArray()) })
+            {
+                using var scope = NewDisposeScope();
+                foreach (var group in optimizer.ParamGroups) group.LearningRate = LearningRates[step];
+                optimizer.zero_grad();
+                using var generator = new torch.Generator((ulong)(100 + step));
+                foreach (var p in parameters)
+                    (p * randn(p.shape, generator: generator)).sum().backward();   // gradient: the same random tensor for both
+                optimizer.step();
+            }
+        }
+        foreach (var (r, f) in referenceDecayed.Concat(referencePlain).Zip(flatDecayed.Concat(flatPlain)))
+        {
+            Assert.True(Same(r, f), $"parameter of {r.numel()} elements differs");
+            Assert.True(Same(Momentum(reference, r), Momentum(flat, f)), $"momentum of {r.numel()} elements differs");
+        }
+    }
+
     [Fact]
     public void Parameters_gradients_and_momentum_live_in_the_flat_buffers()
     {
