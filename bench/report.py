@@ -105,10 +105,11 @@ def main():
     w(f"\nLoad at start: TorchSharp {load(by.get('ts-ceilings', {}))}, PyTorch {load(by.get('pt-ceilings', {}))}"
       + (f", PyTorch + OpenBLAS {load(by['pt-openblas-ceilings'])}" if 'pt-openblas-ceilings' in by else "") + ".\n")
 
-    def perf_table(labels, title, extra=()):
+    def perf_table(labels, title, extra=(), ms=False):
         """One row per configuration; the name gets " + OpenBLAS" for the PyTorch-on-OpenBLAS runs.
-        extra: (header, function of the row giving the cell text) columns appended before the load."""
-        headers = ["configuration", "input", "median s", "min s", "max s", "achieved GFLOP/s", "% of own 3x3-conv ceiling (same dtype)",
+        extra: (header, function of the row giving the cell text) columns appended before the load. ms: times in milliseconds."""
+        unit = "ms" if ms else "s"
+        headers = ["configuration", "input", f"median {unit}", f"min {unit}", f"max {unit}", "achieved GFLOP/s", "% of own 3x3-conv ceiling (same dtype)",
                    "peak RSS MiB", "RSS over baseline MiB"] + [h for h, _ in extra] + ["load at start"]
         w("| " + " | ".join(headers) + " |")
         w("|" + "---|" * len(headers))
@@ -124,7 +125,8 @@ def main():
             own = None if r.get("tool") == "onnxruntime" else ceil.get((ceiling_label, "conv3x3_256_65", r.get("precision", "fp32")))
             pct = 100 * r["achieved_gflops"] / own if own else None
             name = r.get('config', label) + (" + OpenBLAS" if "openblas" in label else "")
-            cells = [name, r.get('input', ''), fmt(r['median_s']), fmt(r['min_s']), fmt(r['max_s']), fmt(r['achieved_gflops'], 1), fmt(pct, 0),
+            t = (lambda v: fmt(v * 1000, 2)) if ms else fmt
+            cells = [name, r.get('input', ''), t(r['median_s']), t(r['min_s']), t(r['max_s']), fmt(r['achieved_gflops'], 1), fmt(pct, 0),
                      mib(r.get('rss_peak_bytes')), mib(r.get('rss_peak_bytes', 0) - r.get('rss_baseline_bytes', 0))]
             cells += [f(r) for _, f in extra] + [load(r)]
             w("| " + " | ".join(cells) + " |")
@@ -157,7 +159,8 @@ def main():
     if "ort-int8" in by:
         w("`ort-int8`: the static int8 QDQ model of the same export (`StaticQuantization`: per-channel int8 weights, uint8 activations, MinMax "
           "calibration on 2 random images, which sets the scales but changes no kernel's work: a latency figure; the accuracy change is measured "
-          "on trained networks in results/int8.md).\n")
+          "on trained networks in results/int8.md). Its peak RSS includes that calibration, done in the same process (ONNX Runtime hands back every "
+          "measured activation of the image at once, as its own Python calibrator's augmented model does); RSS after build is the int8 session's.\n")
     if base_median:
         w(f"\"time vs ONNX Runtime fp32\" = the row's median / the median of `{baseline}` ({base_median:.3f} s) in this run: below 1 = faster than ONNX Runtime. "
           "RSS after build: `VmRSS` once the model is ready to run (after fusion, casts and, for ONNX Runtime, the session's creation), before the first forward.\n")
@@ -173,7 +176,9 @@ def main():
         ta, tb = med(a), med(b)
         if ta and tb:
             ratios.append({"numerator": a, "denominator": b, "ratio": ta / tb, "meaning": text})
-            w(f"- {text}: {ta / tb:.3f} (`{a}` {ta:.3f} s / `{b}` {tb:.3f} s)")
+            def sec(t):
+                return f"{t:.3f} s" if t >= 0.1 else f"{t * 1000:.2f} ms"
+            w(f"- {text}: {ta / tb:.3f} (`{a}` {sec(ta)} / `{b}` {sec(tb)})")
 
     ratio("ts-hand-fp32-unfused", "ts-gen-fp32-unfused", "hand-written / generated, fp32 unfused (generator's run-time cost: 1.0 = none)")
     ratio("ts-gen-fp32-unfused", "ts-gen-fp32-fused", "fusion speed-up, fp32")
@@ -235,7 +240,8 @@ def main():
         tiny_base = med("tiny-ort-fp32")
         perf_table(tiny_labels, "inference tiny",
                    extra=[("RSS after build MiB", lambda r: mib(r.get("rss_after_build_bytes"))),
-                          ("time vs ONNX Runtime fp32", lambda r: fmt(r["median_s"] / tiny_base, 2) if tiny_base and r.get("median_s") else "")])
+                          ("time vs ONNX Runtime fp32", lambda r: fmt(r["median_s"] / tiny_base, 2) if tiny_base and r.get("median_s") else "")],
+                   ms=True)
         w("")
 
     w("## Training step: emanet-r101, batch 2, 3x257x257\n")
