@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using EMANet.Models;
 using EMANet.Runtime.Data;
 using EMANet.Runtime.Evaluation;
+using EMANet.Runtime.Networks;
 using EMANet.Runtime.Onnx;
 using EMANet.Runtime.Onnx.Proto;
 using EMANet.Runtime.Onnx.Quantization;
@@ -166,6 +167,33 @@ public class QuantizationTests(ITestOutputHelper log) : IDisposable
     }
 
     private static readonly ScalarType float32Type = ScalarType.Float32;
+
+    /// <summary>Every network of Models/ quantizes: each Conv runs on int8 weights, the file loads in ONNX Runtime and gives finite
+    /// logits of the float model's shape (ResNet networks at 3x65x65, random weights, so only the structure and the run are asserted).</summary>
+    [Theory]
+    [MemberData(nameof(OnnxEquivalenceTests.Networks), MemberType = typeof(OnnxEquivalenceTests))]
+    public void Every_network_quantizes_and_runs(string name, int height, int width, int height2, int width2)
+    {
+        _ = (height2, width2);
+        TorchGlobalState.Seed(33);
+        var entry = OnnxEquivalenceTests.Find(name);
+        var shape = new TensorShape(entry.Descriptor.InputShape.Channels, height, width);
+        using var network = entry.Create(input: shape);
+        FusionTests.RandomizeBatchNorms(network, 33);
+        network.eval();
+        using var scope = NewDisposeScope();
+        var batches = new[] { OnnxEquivalenceTests.Input(1, 1, shape.Channels, height, width), OnnxEquivalenceTests.Input(2, 1, shape.Channels, height, width) };
+        var float32 = OnnxExporter.Export(network, new OnnxExportOptions(Input: shape));
+        var int8 = StaticQuantization.Quantize(float32, batches, "two random images");
+        var convs = int8.Graph.Node.Where(n => n.OpType == "Conv").ToArray();
+        Assert.Equal(float32.Graph.Node.Count(n => n.OpType == "Conv"), convs.Length);
+        var producers = int8.Graph.Node.SelectMany(n => n.Output.Select(o => (o, n))).ToDictionary(p => p.o, p => p.n);
+        Assert.All(convs, conv => Assert.Equal("DequantizeLinear", producers[conv.Input[1]].OpType));
+        using var engine = new OnnxRuntimeEngine(int8.ToByteArray());
+        var logits = engine.Logits(OnnxEquivalenceTests.Input(3, 1, shape.Channels, height, width));
+        Assert.Equal(new long[] { 1, ((ISegmentationNetwork)network).Classes, height, width }, logits.shape);
+        Assert.True(logits.isfinite().all().item<bool>(), $"{name}: non-finite int8 logits");
+    }
 
     [OnnxCheckerFact]
     public void OnnxChecker_accepts_a_quantized_model()
