@@ -36,6 +36,7 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine, IDisposable
     private readonly InferenceSession _session;
     private readonly string _inputName;
     private readonly string _outputName;
+    private readonly int[] _inputDimensions;   // -1 (or 0) where the model leaves an axis free
 
     /// <summary>A session on the serialised ONNX model <paramref name="model"/>.</summary>
     /// <exception cref="OnnxRuntimeException">ONNX Runtime refuses the model.</exception>
@@ -56,6 +57,7 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine, IDisposable
         };
         _session = new InferenceSession(model, sessionOptions);
         _inputName = _session.InputMetadata.Keys.Single();
+        _inputDimensions = _session.InputMetadata[_inputName].Dimensions;
         _outputName = _session.OutputMetadata.ContainsKey(OnnxExportOptions.OutputName) ? OnnxExportOptions.OutputName : _session.OutputMetadata.Keys.First();
     }
 
@@ -119,7 +121,7 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine, IDisposable
         $"ONNX Runtime{(Model is null ? "" : " on " + Path.GetFileName(Model) + (Quantized ? " (int8)" : ""))}, {(Options.Threads == 0 ? "default" : Options.Threads.ToString(CultureInfo.InvariantCulture))} threads, graph optimisation {Options.GraphOptimization.ToString().ToLowerInvariant()}";
 
     /// <inheritdoc />
-    /// <exception cref="ArgumentException"><paramref name="images"/> is not a 4-D tensor.</exception>
+    /// <exception cref="ArgumentException"><paramref name="images"/> is not a 4-D tensor, or not of the size a fixed-size model takes.</exception>
     public Tensor Logits(Tensor images) => Logits(images, null);
 
     /// <summary>
@@ -130,6 +132,10 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine, IDisposable
     {
         if (images.dim() != 4)
             throw new ArgumentException($"ONNX Runtime: expected an N x C x H x W batch, got [{string.Join(", ", images.shape)}]", nameof(images));
+        if (_inputDimensions.Length != 4 || Enumerable.Range(0, 4).Any(i => _inputDimensions[i] > 0 && _inputDimensions[i] != images.shape[i]))
+            throw new ArgumentException(
+                $"ONNX Runtime: {(Model is null ? "the model" : Model)} takes input {string.Join("x", _inputDimensions.Select(d => d > 0 ? d.ToString(CultureInfo.InvariantCulture) : "?"))}, " +
+                $"got {string.Join("x", images.shape)} (a model exported without --dynamic runs at its export size only)");
         float[] data;
         using (var scope = NewDisposeScope())
             data = images.detach().cpu().to(ScalarType.Float32).contiguous().data<float>().ToArray();

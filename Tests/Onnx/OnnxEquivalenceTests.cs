@@ -98,6 +98,7 @@ public class OnnxEquivalenceTests(ITestOutputHelper log)
         using var network = new EmaNetTiny();
         using var engine = new OnnxRuntimeEngine(OnnxExporter.ExportBytes(network));
         using var scope = NewDisposeScope();
-        Assert.ThrowsAny<Exception>(() => engine.Logits(zeros(1, 3, 97, 97)));
+        var error = Assert.Throws<ArgumentException>(() => engine.Logits(zeros(1, 3, 97, 97)));
+        Assert.Contains("takes input 1x3x129x129, got 1x3x97x97", error.Message);
     }
 }
