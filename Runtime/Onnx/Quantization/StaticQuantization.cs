@@ -32,7 +32,8 @@ public static class StaticQuantization
         if (calibration.Count == 0) throw new ArgumentException($"calibration: dataset {calibration.Name} has no images", nameof(calibration));
         var model = OnnxExporter.Export(network, export);
         var quantizer = new QdqQuantizer(model);
-        using var calibrator = new ActivationCalibrator(OnnxExporter.Export(network, export with { DynamicAxes = true }), quantizer.CalibrationTensors, runtime);
+        var calibrationModel = export.DynamicAxes ? model : OnnxExporter.Export(network, export with { DynamicAxes = true });
+        using var calibrator = new ActivationCalibrator(calibrationModel, quantizer.CalibrationTensors, runtime);
         int seen = 0;
         using (var loader = new SegmentationBatchLoader(calibration, EvaluationTransform.Instance, BatchLoaderOptions.ForEvaluation()))
         {
